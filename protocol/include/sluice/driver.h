@@ -1,0 +1,46 @@
+/* driver.h — frames between the runner and the processes it runs inside the sandbox.
+ *
+ * 1. Language drivers (kernel-runner/drivers/): newline-delimited JSON, one object per line, on two
+ *    inherited fds: fd 3 carries requests runner → driver, fd 4 carries events driver → runner.
+ *    stdout (fd 1) and stderr (fd 2) are plain pipes read by the runner; before a driver writes "done"
+ *    it flushes them, so the runner drains both pipes to EAGAIN and then finishes the execution.
+ *      request  {"type":"execute","id":N,"code":s,"silent":b,"store_history":b}
+ *      events   {"type":"ready","language":s,"version":s}                 once at start
+ *               {"type":"result","id":N,"data":{mime:..},"metadata":{},"is_main_result":b,
+ *                "execution_count":N}
+ *               {"type":"display","id":N,"data":{..},"metadata":{},"transient":{}}
+ *               {"type":"error","id":N,"ename":s,"evalue":s,"traceback":[s]}
+ *               {"type":"done","id":N,"status":"ok"|"error","execution_count":N}
+ *    A line longer than SL_DRIVER_MAX_LINE is a protocol error (the driver is restarted).
+ *
+ * 2. The stateful shell (drivers/bash/shell.sh): fd 3 carries NUL-terminated records
+ *    runner → shell: "<command>\0<stdin>\0"; fd 4 carries shell → runner "<exit_code>\0<cwd>\0".
+ *
+ * 3. The sandbox's init (PID 1) and the runner's supervisor talk over a SOCK_SEQPACKET socketpair,
+ *    one JSON object per packet (< SL_CTL_MAX_PACKET), fds passed with SCM_RIGHTS:
+ *      supervisor → init {"type":"spawn","tag":N,"argv":[s],"env":[s],"cwd":s,"fds":K}
+ *                                     (K fds attached: become the child's fds 0..K-1)
+ *                        {"type":"signal","pid":P,"signal":S,"group":b}
+ *      init → supervisor {"type":"spawned","tag":N,"pid":P,"error":s?}
+ *                        {"type":"exited","pid":P,"status":wait-status}
+ *
+ * Ownership: the parser returns new json_t objects (caller decrefs).
+ */
+#ifndef SLUICE_DRIVER_H
+#define SLUICE_DRIVER_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#define SL_DRIVER_MAX_LINE   (32u << 20)
+#define SL_CTL_MAX_PACKET    (64u << 10)
+#define SL_CTL_MAX_FDS       8
+
+/* Parses one driver event line (without its '\n'). Returns a new object, or NULL with err filled
+ * when the line is not a JSON object with a known "type" and the fields that type requires. */
+json_t *sl_driver_event_parse(const char *line, size_t len, char *err, size_t errlen);
+
+/* Parses one control packet (either direction). Same contract as above. */
+json_t *sl_ctl_parse(const char *pkt, size_t len, char *err, size_t errlen);
+
+#endif

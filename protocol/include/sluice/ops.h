@@ -1,0 +1,67 @@
+/* ops.h — the catalog of messages between sluice-gateway and sluice-runner (over ZeroMQ, in the
+ * Jupyter wire format of wire.h). The one place these shapes are defined; see also
+ * protocol/docs/messages.md for the prose version.
+ *
+ * Topology: the gateway binds one ROUTER socket at ipc://<state>/run/gateway.zmq; each runner connects a
+ * DEALER whose routing id is its sandbox id (36-char UUID). A runner sends SL_OP_HELLO every time its
+ * connection (re)handshakes, so a restarted gateway learns of it. Requests go gateway → runner; the
+ * runner answers with zero or more events (parent_header = the request's header) and exactly one reply.
+ *
+ *  gateway → runner                       runner → gateway
+ *  ---------------------------------------------------------------------------------------------
+ *  execute_request {code, language?,      status {execution_state: busy|idle}  (Jupyter iopub)
+ *    context_id?, timeout_ms?, silent?,   stream {name: stdout|stderr, text}
+ *    store_history?, env?}                execute_result {execution_count, data, metadata}
+ *                                          display_data {data, metadata, transient?}
+ *                                          error {ename, evalue, traceback[]}
+ *                                          execute_reply {status: ok|error|aborted, execution_count,
+ *                                                         ename?, evalue?, traceback?}
+ *  sluice_exec_request {command | argv,   stream {name, text}
+ *    cwd?, env?, timeout_ms?, stdin?}      sluice_exec_reply {exit_code, cwd, duration_ms, timed_out,
+ *                                                             error?}
+ *  interrupt_request {context_id?}        interrupt_reply {status}
+ *  shutdown_request {restart}             shutdown_reply {status, restart}
+ *  sluice_ping_request {}                 sluice_ping_reply {status}
+ *                                          sluice_hello {sandbox_id, state: ready|error, init_pid,
+ *                                                        runner_pid, error?}  (unsolicited)
+ *
+ * A malformed or unknown request gets sluice_error_reply {status: "error", code, message}.
+ */
+#ifndef SLUICE_OPS_H
+#define SLUICE_OPS_H
+
+#include <stddef.h>
+#include "sluice/msg.h"
+
+#define SL_OP_EXECUTE_REQUEST   "execute_request"
+#define SL_OP_EXECUTE_REPLY     "execute_reply"
+#define SL_OP_EXEC_REQUEST      "sluice_exec_request"
+#define SL_OP_EXEC_REPLY        "sluice_exec_reply"
+#define SL_OP_INTERRUPT_REQUEST "interrupt_request"
+#define SL_OP_INTERRUPT_REPLY   "interrupt_reply"
+#define SL_OP_SHUTDOWN_REQUEST  "shutdown_request"
+#define SL_OP_SHUTDOWN_REPLY    "shutdown_reply"
+#define SL_OP_PING_REQUEST      "sluice_ping_request"
+#define SL_OP_PING_REPLY        "sluice_ping_reply"
+#define SL_OP_HELLO             "sluice_hello"
+#define SL_OP_ERROR_REPLY       "sluice_error_reply"
+#define SL_OP_STATUS            "status"
+#define SL_OP_STREAM            "stream"
+#define SL_OP_EXECUTE_RESULT    "execute_result"
+#define SL_OP_DISPLAY_DATA      "display_data"
+#define SL_OP_ERROR             "error"
+
+/* Caps shared by both sides. */
+#define SL_OP_MAX_CODE_BYTES    (4u << 20)
+#define SL_OP_MAX_STREAM_CHUNK  (64u << 10)   /* one stream message carries at most this much text */
+#define SL_OP_DEFAULT_EXEC_TIMEOUT_MS 30000
+#define SL_OP_MAX_TIMEOUT_MS    (24u * 3600u * 1000u)
+
+/* Validates msg's content against the catalog entry of its msg_type. Returns 0 when valid; otherwise
+ * -1 and a NUL-terminated reason in err. Unknown msg_type is invalid. */
+int sl_op_validate(const sl_msg_t *msg, char *err, size_t errlen);
+
+/* True when msg_type is a final reply (ends a request). */
+int sl_op_is_reply(const char *msg_type);
+
+#endif
