@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, protocol cross-check, fuzz-corpus replay, runner, integration and security
+# tests, first on the normal build, then on an ASan+UBSan build. Exit status is non-zero if anything fails.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+jobs=$(nproc)
+
+echo "== build (RelWithDebInfo) and test"
+cmake --build "$here/build" -j"$jobs"
+(cd "$here/build" && ctest --output-on-failure --timeout 900)
+
+echo "== build (ASan+UBSan) and test"
+cmake -S "$here" -B "$here/build-asan" -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON >/dev/null
+cmake --build "$here/build-asan" -j"$jobs"
+(cd "$here/build-asan" && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+   ctest --output-on-failure --timeout 900)
+echo "== all tests passed"
