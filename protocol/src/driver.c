@@ -1,0 +1,83 @@
+/* driver.c — codecs for runner ⇄ driver events and supervisor ⇄ init control packets (driver.h). */
+#include "sluice/driver.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "shape.h"
+
+typedef struct {
+  sl_shape_t shape; /* first: sl_shape_find relies on it */
+} row_t;
+
+/* Driver events (driver → runner). Open shapes: drivers may add fields later. */
+static const row_t DRIVER_EVENTS[] = {
+    {{"ready", "{s:s, s?s}", {"language", "version"}, 0}},
+    {{"result", "{s:I, s:o, s?o, s?b, s?I}", {"id", "data", "metadata", "is_main_result", "execution_count"}, 0}},
+    {{"display", "{s:I, s:o, s?o, s?o}", {"id", "data", "metadata", "transient"}, 0}},
+    {{"error", "{s:I, s:s, s:s, s:o}", {"id", "ename", "evalue", "traceback"}, 0}},
+    {{"done", "{s:I, s:s, s?I}", {"id", "status", "execution_count"}, 0}},
+    {{"execute", "{s:I, s:s, s?b, s?b}", {"id", "code", "silent", "store_history"}, 0}},
+};
+
+/* Control packets (both directions). Closed shapes: both ends are ours. */
+static const row_t CTL[] = {
+    {{"spawn", "{s:I, s:o, s:o, s:s, s:I}", {"tag", "argv", "env", "cwd", "fds"}, 1}},
+    {{"signal", "{s:I, s:i, s?b}", {"pid", "signal", "group"}, 1}},
+    {{"spawned", "{s:I, s:I, s?s}", {"tag", "pid", "error"}, 1}},
+    {{"exited", "{s:I, s:i}", {"pid", "status"}, 1}},
+};
+
+static json_t *parse(const char *buf, size_t len, const row_t *rows, size_t n, char *err, size_t errlen) {
+  json_error_t e;
+  json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+  if (!j) {
+    snprintf(err, errlen, "not JSON: %s", e.text);
+    return NULL;
+  }
+  const char *type = json_string_value(json_object_get(j, "type"));
+  const row_t *r = type ? sl_shape_find(rows, n, sizeof(rows[0]), type) : NULL;
+  if (!r) {
+    snprintf(err, errlen, "missing or unknown \"type\"");
+    goto bad;
+  }
+  /* the "type" key itself is not in the format: check a copy without it so strict shapes work */
+  json_t *body = json_copy(j);
+  if (!body) goto bad;
+  json_object_del(body, "type");
+  int rc = sl_shape_check(body, &r->shape, err, errlen);
+  json_decref(body);
+  if (rc < 0) goto bad;
+  if (strcmp(type, "error") == 0 && !sl_json_is_string_array(json_object_get(j, "traceback"), 100000)) {
+    snprintf(err, errlen, "error: traceback must be an array of strings");
+    goto bad;
+  }
+  if (strcmp(type, "spawn") == 0) {
+    json_int_t fds = json_integer_value(json_object_get(j, "fds"));
+    if (!sl_json_is_string_array(json_object_get(j, "argv"), 4096) || !json_array_size(json_object_get(j, "argv")) ||
+        !sl_json_is_string_array(json_object_get(j, "env"), 4096) || fds < 0 || fds > SL_CTL_MAX_FDS) {
+      snprintf(err, errlen, "spawn: argv/env must be string arrays, fds within 0..%d", SL_CTL_MAX_FDS);
+      goto bad;
+    }
+  }
+  return j;
+bad:
+  json_decref(j);
+  return NULL;
+}
+
+json_t *sl_driver_event_parse(const char *line, size_t len, char *err, size_t errlen) {
+  if (len > SL_DRIVER_MAX_LINE) {
+    snprintf(err, errlen, "line over %u bytes", SL_DRIVER_MAX_LINE);
+    return NULL;
+  }
+  return parse(line, len, DRIVER_EVENTS, sizeof(DRIVER_EVENTS) / sizeof(DRIVER_EVENTS[0]), err, errlen);
+}
+
+json_t *sl_ctl_parse(const char *pkt, size_t len, char *err, size_t errlen) {
+  if (len > SL_CTL_MAX_PACKET) {
+    snprintf(err, errlen, "packet over %u bytes", SL_CTL_MAX_PACKET);
+    return NULL;
+  }
+  return parse(pkt, len, CTL, sizeof(CTL) / sizeof(CTL[0]), err, errlen);
+}

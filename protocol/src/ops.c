@@ -1,0 +1,104 @@
+/* ops.c — table-driven validation of the gateway ⇄ runner message catalog (ops.h). */
+#include "sluice/ops.h"
+
+#include "shape.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef int (*check_fn)(json_t *content, char *err, size_t errlen);
+
+typedef struct {
+  sl_shape_t shape; /* first: sl_shape_find relies on it */
+  int is_reply;
+  check_fn check;   /* extra semantic checks, may be NULL */
+} op_row_t;
+
+static int fail(char *err, size_t errlen, const char *msg) {
+  snprintf(err, errlen, "%s", msg);
+  return -1;
+}
+
+static int check_timeout(json_t *c, char *err, size_t errlen) {
+  json_t *t = json_object_get(c, "timeout_ms");
+  if (t && (json_integer_value(t) < 0 || (json_int_t)json_integer_value(t) > (json_int_t)SL_OP_MAX_TIMEOUT_MS))
+    return fail(err, errlen, "timeout_ms out of range");
+  json_t *env = json_object_get(c, "env");
+  if (env && !json_is_null(env) && !sl_json_is_string_map(env)) return fail(err, errlen, "env must map strings to strings");
+  return 0;
+}
+
+static int check_execute(json_t *c, char *err, size_t errlen) {
+  if (strlen(json_string_value(json_object_get(c, "code"))) > SL_OP_MAX_CODE_BYTES)
+    return fail(err, errlen, "code over the size limit");
+  return check_timeout(c, err, errlen);
+}
+
+static int check_exec(json_t *c, char *err, size_t errlen) {
+  json_t *cmd = json_object_get(c, "command"), *argv = json_object_get(c, "argv");
+  if (!!cmd == !!argv) return fail(err, errlen, "exactly one of command or argv is required");
+  if (cmd && (!json_is_string(cmd) || json_string_length(cmd) > SL_OP_MAX_CODE_BYTES))
+    return fail(err, errlen, "command must be a string within the size limit");
+  if (argv && (!sl_json_is_string_array(argv, 4096) || json_array_size(argv) == 0))
+    return fail(err, errlen, "argv must be a non-empty array of strings");
+  json_t *in = json_object_get(c, "stdin");
+  if (in && json_string_length(in) > SL_OP_MAX_CODE_BYTES) return fail(err, errlen, "stdin over the size limit");
+  return check_timeout(c, err, errlen);
+}
+
+static int check_error(json_t *c, char *err, size_t errlen) {
+  return sl_json_is_string_array(json_object_get(c, "traceback"), 100000) ? 0
+                                                                : fail(err, errlen, "traceback must be strings");
+}
+
+static int check_stream(json_t *c, char *err, size_t errlen) {
+  const char *name = json_string_value(json_object_get(c, "name"));
+  return strcmp(name, "stdout") == 0 || strcmp(name, "stderr") == 0
+             ? 0
+             : fail(err, errlen, "stream name must be stdout or stderr");
+}
+
+static const op_row_t ROWS[] = {
+    {{SL_OP_EXECUTE_REQUEST, "{s:s, s?s, s?s, s?I, s?b, s?b, s?b, s?o, s?o, s?b}",
+      {"code", "language", "context_id", "timeout_ms", "silent", "store_history", "allow_stdin",
+       "user_expressions", "env", "stop_on_error"}, 0}, 0, check_execute},
+    {{SL_OP_EXEC_REQUEST, "{s?o, s?o, s?s, s?o, s?I, s?s}",
+      {"command", "argv", "cwd", "env", "timeout_ms", "stdin"}, 1}, 0, check_exec},
+    {{SL_OP_INTERRUPT_REQUEST, "{s?s}", {"context_id"}, 0}, 0, NULL},
+    {{SL_OP_SHUTDOWN_REQUEST, "{s?b}", {"restart"}, 0}, 0, NULL},
+    {{SL_OP_PING_REQUEST, "{}", {NULL}, 0}, 0, NULL},
+    {{SL_OP_HELLO, "{s:s, s:s, s:I, s:I, s?s}", {"sandbox_id", "state", "init_pid", "runner_pid", "error"}, 1},
+     0, NULL},
+    {{SL_OP_STATUS, "{s:s}", {"execution_state"}, 0}, 0, NULL},
+    {{SL_OP_STREAM, "{s:s, s:s}", {"name", "text"}, 1}, 0, check_stream},
+    {{SL_OP_EXECUTE_RESULT, "{s:I, s:o, s:o}", {"execution_count", "data", "metadata"}, 0}, 0, NULL},
+    {{SL_OP_DISPLAY_DATA, "{s:o, s:o, s?o}", {"data", "metadata", "transient"}, 0}, 0, NULL},
+    {{SL_OP_ERROR, "{s:s, s:s, s:o}", {"ename", "evalue", "traceback"}, 0}, 0, check_error},
+    {{SL_OP_EXECUTE_REPLY, "{s:s, s:I}", {"status", "execution_count"}, 0}, 1, NULL},
+    {{SL_OP_EXEC_REPLY, "{s:i, s:s, s:I, s:b, s?s}", {"exit_code", "cwd", "duration_ms", "timed_out", "error"}, 1},
+     1, NULL},
+    {{SL_OP_INTERRUPT_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
+    {{SL_OP_SHUTDOWN_REPLY, "{s:s, s?b}", {"status", "restart"}, 0}, 1, NULL},
+    {{SL_OP_PING_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
+    {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, NULL},
+};
+#define N_ROWS (sizeof(ROWS) / sizeof(ROWS[0]))
+
+static const op_row_t *row_of(const char *type) { return sl_shape_find(ROWS, N_ROWS, sizeof(ROWS[0]), type); }
+
+int sl_op_is_reply(const char *msg_type) {
+  const op_row_t *r = row_of(msg_type);
+  return r && r->is_reply;
+}
+
+int sl_op_validate(const sl_msg_t *msg, char *err, size_t errlen) {
+  if (errlen) err[0] = 0;
+  const char *type = sl_msg_type(msg);
+  const op_row_t *r = row_of(type);
+  if (!r) {
+    snprintf(err, errlen, "unknown msg_type '%.64s'", type);
+    return -1;
+  }
+  if (sl_shape_check(msg->content, &r->shape, err, errlen) < 0) return -1;
+  return r->check ? r->check(msg->content, err, errlen) : 0;
+}

@@ -1,0 +1,66 @@
+/* util.c — UTF-8 repair for stream text, constant-time compare. */
+#include "sluice/util.h"
+
+#include <openssl/crypto.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid (overlong, surrogate, > U+10FFFF,
+ * truncated, or NUL). */
+static size_t utf8_seq(const unsigned char *s, size_t len) {
+  unsigned char c = s[0];
+  if (c == 0) return 0;
+  if (c < 0x80) return 1;
+  size_t n;
+  uint32_t cp, min;
+  if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; min = 0x80; }
+  else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
+  else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; min = 0x10000; }
+  else return 0;
+  if (len < n) return 0;
+  for (size_t i = 1; i < n; i++) {
+    if ((s[i] & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (s[i] & 0x3F);
+  }
+  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+char *sl_utf8_sanitize(const char *in, size_t len, size_t *outlen) {
+  /* worst case: every byte becomes the 3-byte U+FFFD */
+  if (len > (SIZE_MAX - 1) / 3) return NULL;
+  char *out = malloc(len * 3 + 1);
+  if (!out) return NULL;
+  const unsigned char *s = (const unsigned char *)in;
+  size_t o = 0;
+  for (size_t i = 0; i < len;) {
+    size_t n = utf8_seq(s + i, len - i);
+    if (n) {
+      memcpy(out + o, s + i, n);
+      o += n;
+      i += n;
+    } else {
+      memcpy(out + o, "\xEF\xBF\xBD", 3);
+      o += 3;
+      i += 1;
+    }
+  }
+  out[o] = 0;
+  if (outlen) *outlen = o;
+  return out;
+}
+
+size_t sl_utf8_complete_prefix(const char *buf, size_t len) {
+  const unsigned char *s = (const unsigned char *)buf;
+  /* look back at most 3 bytes for the start of a multi-byte sequence that is cut short */
+  for (size_t back = 1; back <= 3 && back <= len; back++) {
+    unsigned char c = s[len - back];
+    if ((c & 0xC0) == 0x80) continue; /* continuation byte: keep looking for the lead */
+    size_t need = (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 1;
+    return need > back ? len - back : len;
+  }
+  return len;
+}
+
+int sl_ct_equal(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
