@@ -14,7 +14,10 @@ typedef struct {
 static const row_t DRIVER_EVENTS[] = {
     {{"ready", "{s:s, s?s}", {"language", "version"}, 0}},
     {{"result", "{s:I, s:o, s?o, s?b, s?I}", {"id", "data", "metadata", "is_main_result", "execution_count"}, 0}},
-    {{"display", "{s:I, s:o, s?o, s?o}", {"id", "data", "metadata", "transient"}, 0}},
+    {{"display", "{s:I, s:o, s?o, s?o, s?b}", {"id", "data", "metadata", "transient", "update"}, 0}},
+    {{"clear_output", "{s:I, s?b}", {"id", "wait"}, 0}},
+    {{"input_request", "{s:I, s:s, s?b}", {"id", "prompt", "password"}, 0}},
+    {{"input_reply", "{s:I, s?s, s?s}", {"id", "value", "error"}, 0}},
     {{"error", "{s:I, s:s, s:s, s:o}", {"id", "ename", "evalue", "traceback"}, 0}},
     {{"done", "{s:I, s:s, s?I}", {"id", "status", "execution_count"}, 0}},
     {{"execute", "{s:I, s:s, s?b, s?b}", {"id", "code", "silent", "store_history"}, 0}},

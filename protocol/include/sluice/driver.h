@@ -4,11 +4,17 @@
  *    inherited fds: fd 3 carries requests runner → driver, fd 4 carries events driver → runner.
  *    stdout (fd 1) and stderr (fd 2) are plain pipes read by the runner; before a driver writes "done"
  *    it flushes them, so the runner drains both pipes to EAGAIN and then finishes the execution.
- *      request  {"type":"execute","id":N,"code":s,"silent":b,"store_history":b}
+ *      requests {"type":"execute","id":N,"code":s,"silent":b,"store_history":b}
+ *               {"type":"input_reply","id":N,"value":s}  or  {"type":"input_reply","id":N,"error":s}
+ *                                     (error: no client can answer → the cell sees EOFError(error))
  *      events   {"type":"ready","language":s,"version":s}                 once at start
  *               {"type":"result","id":N,"data":{mime:..},"metadata":{},"is_main_result":b,
  *                "execution_count":N}
- *               {"type":"display","id":N,"data":{..},"metadata":{},"transient":{}}
+ *               {"type":"display","id":N,"data":{..},"metadata":{},"transient":{},"update":b}
+ *                                     (update true = update_display_data of transient.display_id)
+ *               {"type":"clear_output","id":N,"wait":b}
+ *               {"type":"input_request","id":N,"prompt":s,"password":b}
+ *                                     (the runner answers with an input_reply request)
  *               {"type":"error","id":N,"ename":s,"evalue":s,"traceback":[s]}
  *               {"type":"done","id":N,"status":"ok"|"error","execution_count":N}
  *    A line longer than SL_DRIVER_MAX_LINE is a protocol error (the driver is restarted).

@@ -1,0 +1,101 @@
+"""IPython-backed execution for the Sluice Python driver.
+
+Builds on IPython's InteractiveShell (no ipykernel, no ZeroMQ in the sandbox) so that magics, display
+formatters, display(..., display_id=True).update(), clear_output, matplotlib inline figures and tracebacks
+behave as they do in Jupyter. The driver's main loop owns the fds; this module only turns one execution
+into driver events through the `emit` callable it is given (see protocol/include/sluice/driver.h §1).
+"""
+import os
+import sys
+
+# Figures go through matplotlib-inline (Agg underneath): every figure open at the end of a cell is sent
+# as a PNG display and closed, exactly as ipykernel does. Must be set before matplotlib is imported.
+os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+
+from IPython.core.displayhook import DisplayHook  # noqa: E402
+from IPython.core.displaypub import DisplayPublisher  # noqa: E402
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+
+
+class _Current:
+    """The request id of the execution in progress; display calls from the cell are attributed to it."""
+    req_id = 0
+
+
+class SluiceDisplayPublisher(DisplayPublisher):
+    emit = None
+
+    def publish(self, data, metadata=None, source=None, *, transient=None, update=False, **kwargs):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.emit({"type": "display", "id": _Current.req_id, "data": data, "metadata": metadata or {},
+                   "transient": transient or {}, "update": bool(update)})
+
+    def clear_output(self, wait=False):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.emit({"type": "clear_output", "id": _Current.req_id, "wait": bool(wait)})
+
+
+class SluiceDisplayHook(DisplayHook):
+    """The value of a trailing expression becomes the execution's main result."""
+    emit = None
+
+    def start_displayhook(self):
+        self._bundle = {"data": {}, "metadata": {}}
+
+    def write_output_prompt(self):
+        pass
+
+    def write_format_data(self, format_dict, md_dict=None):
+        self._bundle["data"] = format_dict
+        self._bundle["metadata"] = md_dict or {}
+
+    def finish_displayhook(self):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if self._bundle["data"]:
+            self.emit({"type": "result", "id": _Current.req_id, "data": self._bundle["data"],
+                       "metadata": self._bundle["metadata"], "is_main_result": True,
+                       "execution_count": self.prompt_count})
+
+
+class SluiceShell(InteractiveShell):
+    """InteractiveShell as a kernel uses it: no terminal, no GUI event loop."""
+
+    def enable_gui(self, gui=None):
+        if gui not in (None, "inline", "agg"):
+            raise NotImplementedError(f"GUI event loop '{gui}' is not available in a sandbox; use inline")
+
+
+class Backend:
+    """One interpreter's state. execute() runs a cell and returns (status, execution_count)."""
+
+    def __init__(self, emit):
+        SluiceDisplayPublisher.emit = staticmethod(emit)
+        SluiceDisplayHook.emit = staticmethod(emit)
+        self.emit = emit
+        self.shell = SluiceShell.instance(displayhook_class=SluiceDisplayHook,
+                                               display_pub_class=SluiceDisplayPublisher,
+                                               colors="Linux")
+        self.shell._showtraceback = self._showtraceback
+        self._error = None
+        # input() without a client: a clear EOFError instead of a read from a pipe that never answers
+        self.input_hook = None
+
+    def _showtraceback(self, etype, evalue, stb):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._error = {"type": "error", "id": _Current.req_id, "ename": etype.__name__ if etype else "Error",
+                       "evalue": str(evalue), "traceback": list(stb)}
+        self.emit(self._error)
+
+    def execute(self, req_id, code, silent=False, store_history=True):
+        _Current.req_id = req_id
+        self._error = None
+        result = self.shell.run_cell(code, store_history=store_history, silent=silent)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        count = self.shell.execution_count - 1 if store_history else self.shell.execution_count
+        ok = result.success and self._error is None
+        return ("ok" if ok else "error"), count
