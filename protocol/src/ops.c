@@ -58,6 +58,13 @@ static int check_stream(json_t *c, char *err, size_t errlen) {
              : fail(err, errlen, "stream name must be stdout or stderr");
 }
 
+static int check_update(json_t *c, char *err, size_t errlen) {
+  return json_is_string(json_object_get(json_object_get(c, "transient"), "display_id"))
+             ? 0
+             : fail(err, errlen, "update_display_data needs transient.display_id");
+}
+
+/* Formats must not nest ({...} inside): sl_shape_check passes one key and one destination per pair. */
 static const op_row_t ROWS[] = {
     {{SL_OP_EXECUTE_REQUEST, "{s:s, s?s, s?s, s?I, s?b, s?b, s?b, s?o, s?o, s?b}",
       {"code", "language", "context_id", "timeout_ms", "silent", "store_history", "allow_stdin",
@@ -73,6 +80,8 @@ static const op_row_t ROWS[] = {
     {{SL_OP_STREAM, "{s:s, s:s}", {"name", "text"}, 1}, 0, check_stream},
     {{SL_OP_EXECUTE_RESULT, "{s:I, s:o, s:o}", {"execution_count", "data", "metadata"}, 0}, 0, NULL},
     {{SL_OP_DISPLAY_DATA, "{s:o, s:o, s?o}", {"data", "metadata", "transient"}, 0}, 0, NULL},
+    {{SL_OP_UPDATE_DISPLAY, "{s:o, s:o, s:o}", {"data", "metadata", "transient"}, 0}, 0, check_update},
+    {{SL_OP_CLEAR_OUTPUT, "{s:b}", {"wait"}, 0}, 0, NULL},
     {{SL_OP_ERROR, "{s:s, s:s, s:o}", {"ename", "evalue", "traceback"}, 0}, 0, check_error},
     {{SL_OP_EXECUTE_REPLY, "{s:s, s:I}", {"status", "execution_count"}, 0}, 1, NULL},
     {{SL_OP_EXEC_REPLY, "{s:i, s:s, s:I, s:b, s?s}", {"exit_code", "cwd", "duration_ms", "timed_out", "error"}, 1},

@@ -1,5 +1,6 @@
 """Walking skeleton, end to end: the real gateway, real runners, over HTTP on an ephemeral port."""
 import os
+import re
 import signal
 
 import httpx
@@ -61,6 +62,7 @@ def test_python_errors_have_cell_traceback(client):
     assert "division by zero" in ex["error"]["value"]
     tb = ex["error"]["traceback"]
     text = "\n".join(tb) if isinstance(tb, list) else tb
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
     assert "1/0" in text and "driver" not in text
     ex = client.code(sb["id"], "def f(:\n  pass")
     assert ex["error"]["name"] == "SyntaxError"

@@ -13,6 +13,8 @@
  *    context_id?, timeout_ms?, silent?,   stream {name: stdout|stderr, text}
  *    store_history?, env?}                execute_result {execution_count, data, metadata}
  *                                          display_data {data, metadata, transient?}
+ *                                          update_display_data {data, metadata, transient{display_id}}
+ *                                          clear_output {wait}
  *                                          error {ename, evalue, traceback[]}
  *                                          execute_reply {status: ok|error|aborted, execution_count,
  *                                                         ename?, evalue?, traceback?}
@@ -49,6 +51,8 @@
 #define SL_OP_STREAM            "stream"
 #define SL_OP_EXECUTE_RESULT    "execute_result"
 #define SL_OP_DISPLAY_DATA      "display_data"
+#define SL_OP_UPDATE_DISPLAY    "update_display_data"
+#define SL_OP_CLEAR_OUTPUT      "clear_output"
 #define SL_OP_ERROR             "error"
 
 /* Caps shared by both sides. */
