@@ -1,0 +1,159 @@
+"""Sluice Python driver: runs cells for the runner over inherited fds (protocol/include/sluice/driver.h §1).
+
+fd 3 carries requests (JSON lines) from the runner, fd 4 carries events (JSON lines) back; fds 1 and 2 are
+the real stdout/stderr pipes (run with -u), flushed before every event so the runner can order output
+before results. Standard library only; the execution backend is swappable (SLUICE_PY_BACKEND=ipython
+selects ipython_backend.Backend, which has the same interface: Backend(emit).execute(id, code, silent,
+store_history) -> (status, execution_count)).
+"""
+import ast
+import builtins
+import json
+import linecache
+import os
+import signal
+import sys
+import traceback
+
+_REQ_FD, _EV_FD = 3, 4
+_THIS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+class Channel:
+    """The two protocol fds. Output is flushed before each event so stdout/stderr precede it."""
+
+    def __init__(self):
+        self.reqs = os.fdopen(_REQ_FD, "rb", buffering=0)
+        self.events = os.fdopen(_EV_FD, "wb", buffering=0)
+        self._rbuf = b""
+
+    def emit(self, event):
+        for f in (sys.stdout, sys.stderr):
+            try:
+                f.flush()
+            except Exception:
+                pass
+        # lone surrogates cannot travel as JSON: replace them rather than break the protocol
+        line = json.dumps(event, ensure_ascii=False, default=repr).encode("utf-8", "replace") + b"\n"
+        view = memoryview(line)
+        while view:
+            n = os.write(self.events.fileno(), view)
+            view = view[n:]
+
+    def read(self):
+        """The next request, or None at EOF."""
+        while b"\n" not in self._rbuf:
+            chunk = os.read(self.reqs.fileno(), 1 << 16)
+            if not chunk:
+                return None
+            self._rbuf += chunk
+        line, self._rbuf = self._rbuf.split(b"\n", 1)
+        return json.loads(line)
+
+
+class _Interruptible:
+    """SIGINT raises KeyboardInterrupt only while a cell runs; between cells it is ignored, so an
+    interrupt that arrives late cannot kill the driver."""
+    running = False
+
+    @classmethod
+    def handler(cls, signum, frame):
+        if cls.running:
+            raise KeyboardInterrupt
+
+
+class StdlibBackend:
+    """exec/eval of cells in one persistent namespace; the trailing expression is the main result."""
+
+    def __init__(self, emit, channel):
+        self.emit = emit
+        self.channel = channel
+        self.ns = {"__name__": "__main__", "__builtins__": builtins}
+        self.count = 0
+        self.req_id = 0
+        builtins.input = self._input
+
+    def _input(self, prompt=""):
+        sys.stdout.flush()
+        self.emit({"type": "input_request", "id": self.req_id, "prompt": str(prompt), "password": False})
+        while True:
+            req = self.channel.read()
+            if req is None:
+                raise EOFError("the runner went away")
+            if req.get("type") == "input_reply" and req.get("id") == self.req_id:
+                if "error" in req:
+                    raise EOFError(req["error"])
+                return req.get("value", "")
+
+    def _error(self, etype, evalue, tb, filename):
+        # only the cell's frames: drop the driver's own frames at the top of the stack
+        frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_THIS_DIR)]
+        lines = []
+        if frames:
+            lines.append("Traceback (most recent call last):\n")
+            lines.extend(traceback.format_list(frames))
+        lines.extend(traceback.format_exception_only(etype, evalue))
+        self.emit({"type": "error", "id": self.req_id, "ename": etype.__name__, "evalue": str(evalue),
+                   "traceback": [line.rstrip("\n") for line in lines]})
+
+    def execute(self, req_id, code, silent=False, store_history=True):
+        self.req_id = req_id
+        if store_history:
+            self.count += 1
+        filename = f"<cell-{self.count}>"
+        # tracebacks show the cell's source lines through linecache
+        linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+        status = "ok"
+        _Interruptible.running = True
+        try:
+            tree = ast.parse(code, filename, "exec")
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr) and not silent:
+                last = ast.Expression(tree.body.pop().value)
+            exec(compile(tree, filename, "exec"), self.ns)
+            if last is not None:
+                value = eval(compile(last, filename, "eval"), self.ns)
+                if value is not None:
+                    self.ns["_"] = value
+                    self.emit({"type": "result", "id": req_id, "data": {"text/plain": repr(value)},
+                               "metadata": {}, "is_main_result": True, "execution_count": self.count})
+        except BaseException as e:  # SystemExit and KeyboardInterrupt end the cell, not the driver
+            _Interruptible.running = False
+            status = "error"
+            self._error(type(e), e, e.__traceback__, filename)
+        finally:
+            _Interruptible.running = False
+            sys.stdout.flush()
+            sys.stderr.flush()
+        return status, self.count
+
+
+def make_backend(emit, channel):
+    if os.environ.get("SLUICE_PY_BACKEND") == "ipython":
+        sys.path.insert(0, _THIS_DIR)
+        import ipython_backend
+        return ipython_backend.Backend(emit)
+    return StdlibBackend(emit, channel)
+
+
+def main():
+    channel = Channel()
+    signal.signal(signal.SIGINT, _Interruptible.handler)
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    backend = make_backend(channel.emit, channel)
+    channel.emit({"type": "ready", "language": "python", "version": sys.version.split()[0]})
+    while True:
+        req = channel.read()
+        if req is None:
+            return 0
+        if req.get("type") != "execute":
+            continue
+        rid = req["id"]
+        status, count = backend.execute(rid, req.get("code", ""), bool(req.get("silent")),
+                                        req.get("store_history", True))
+        channel.emit({"type": "done", "id": rid, "status": status, "execution_count": count})
+
+
+if __name__ == "__main__":
+    sys.exit(main())

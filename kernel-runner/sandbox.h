@@ -1,0 +1,49 @@
+/* sandbox.h — one sandbox: its cgroups, its namespaces and its init, seen from the supervisor.
+ *
+ * Create runs the setup as an ordered list of steps: parent side (cgroups recorded then created,
+ * clone, uid/gid maps, cgroup attach, release) and child side (parent-death signal, root of the user
+ * namespace, cgroup/uts/net/mount namespaces, then re-exec as init). Processes inside are started by
+ * init on request (driver.h §3); spawn waits for init's answer.
+ *
+ * Ownership: sl_sandbox_t is the caller's value; it owns ctl (closed by destroy). argv/env/fds passed
+ * to spawn are borrowed (the fds stay open in the caller; init receives copies).
+ */
+#ifndef SLUICE_RUNNER_SANDBOX_H
+#define SLUICE_RUNNER_SANDBOX_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "cgroup.h"
+#include "config.h"
+
+#define SL_SPAWN_TIMEOUT_MS 10000
+#define SL_BUILD_TIMEOUT_MS 20000
+
+typedef struct {
+  pid_t init_pid;   /* host pid of the sandbox's PID 1; 0 once reaped */
+  int ctl;          /* supervisor end of the control socket (non-blocking), -1 when closed */
+  sl_cgroup_t cg;
+  unsigned tag;
+} sl_sandbox_t;
+
+/* Called for every process init reaped (ns pid, wait status). */
+typedef void (*sl_exited_cb)(void *ud, pid_t ns_pid, int status);
+
+/* Builds the sandbox. On failure returns -errno with a reason in err; sb is then safe to destroy. */
+int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_t errlen);
+/* Starts argv inside with fds as its 0..nfds-1. On success stores its ns pid and host pid. */
+int sl_sandbox_spawn(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, const int *fds, size_t nfds,
+                     pid_t *ns_pid, pid_t *host_pid, sl_exited_cb cb, void *ud, char *err, size_t errlen);
+/* Asks init to signal ns_pid (or its process group). */
+int sl_sandbox_signal(sl_sandbox_t *sb, pid_t ns_pid, int sig, int group);
+/* Reads what init sent. Returns 1, or 0 when init is gone (socket closed). */
+int sl_sandbox_ctl_read(sl_sandbox_t *sb, sl_exited_cb cb, void *ud);
+/* Kills init (and with it the pid namespace), reaps it and removes the cgroups. */
+int sl_sandbox_destroy(sl_sandbox_t *sb);
+
+/* The runner's main calls this when started as "sluice-init --init CTL UID GID". */
+int sl_sandbox_init_entry(int argc, char **argv);
+
+#endif
