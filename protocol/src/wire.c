@@ -11,59 +11,89 @@
 
 #define DIGEST_LEN 32
 
-/* Replay cache: two generations of open-addressing sets of digests. Lookups check both; when the current
- * generation is half full it becomes the previous one. Memory is bounded and at least the last
- * capacity/2 signatures are always remembered. */
+/* Replay cache: a ring of the last `cap` digests (so exactly the last cap verified signatures are
+ * refused again) plus an open-addressing index of ring positions for O(1) lookup. The index uses
+ * linear probing with backward-shift deletion (no tombstones, so it never degrades). Digests are
+ * HMAC outputs of messages that verified, so a peer without the key cannot aim at one bucket. */
+#define SLOT_EMPTY UINT32_MAX
+#define REPLAY_MAX_CAP (1u << 24)
+
 typedef struct {
-  unsigned char *slots; /* size * DIGEST_LEN */
-  unsigned char *used;  /* size flags */
-  size_t size, count;
-} digest_set_t;
+  unsigned char *ring; /* cap * DIGEST_LEN */
+  uint32_t *index;     /* size slots: a ring position or SLOT_EMPTY */
+  size_t cap, size, head, count;
+} replay_t;
 
 struct sl_signer {
   unsigned char *key;
   size_t keylen;
   EVP_MAC *mac;          /* HMAC, fetched once */
   EVP_MAC_CTX *keyed;    /* initialised with key + SHA-256; duplicated per message */
-  size_t gen_limit;
-  digest_set_t gen[2]; /* gen[0] current, gen[1] previous */
+  replay_t replay;       /* cap 0 = no replay refusal */
 };
 
-static int set_init(digest_set_t *s, size_t size) {
-  s->slots = calloc(size, DIGEST_LEN);
-  s->used = calloc(size, 1);
-  s->size = size;
-  s->count = 0;
-  return s->slots && s->used ? 0 : -ENOMEM;
-}
-
-static void set_free(digest_set_t *s) {
-  free(s->slots);
-  free(s->used);
-  memset(s, 0, sizeof(*s));
-}
-
-static size_t set_index(const unsigned char *d, size_t size) {
-  size_t h;
-  memcpy(&h, d, sizeof(h)); /* digests are uniformly random */
-  return h & (size - 1);
-}
-
-static int set_has(const digest_set_t *s, const unsigned char *d) {
-  if (!s->size) return 0;
-  for (size_t i = set_index(d, s->size), n = 0; n < s->size; i = (i + 1) & (s->size - 1), n++) {
-    if (!s->used[i]) return 0;
-    if (memcmp(s->slots + i * DIGEST_LEN, d, DIGEST_LEN) == 0) return 1;
-  }
+static int replay_init(replay_t *r, size_t cap) {
+  if (cap > REPLAY_MAX_CAP) cap = REPLAY_MAX_CAP;
+  size_t size = 16;
+  while (size < cap * 2) size <<= 1; /* load factor ≤ 1/2 */
+  r->ring = calloc(cap, DIGEST_LEN);
+  r->index = malloc(size * sizeof(*r->index));
+  if (!r->ring || !r->index) return -ENOMEM;
+  for (size_t i = 0; i < size; i++) r->index[i] = SLOT_EMPTY;
+  r->cap = cap;
+  r->size = size;
   return 0;
 }
 
-static void set_add(digest_set_t *s, const unsigned char *d) {
-  size_t i = set_index(d, s->size);
-  while (s->used[i]) i = (i + 1) & (s->size - 1);
-  s->used[i] = 1;
-  memcpy(s->slots + i * DIGEST_LEN, d, DIGEST_LEN);
-  s->count++;
+static void replay_free(replay_t *r) {
+  free(r->ring);
+  free(r->index);
+  memset(r, 0, sizeof(*r));
+}
+
+static size_t replay_home(const replay_t *r, const unsigned char *d) {
+  size_t h;
+  memcpy(&h, d, sizeof(h)); /* digests are uniformly random */
+  return h & (r->size - 1);
+}
+
+/* The index slot holding digest d, or SIZE_MAX. */
+static size_t replay_find(const replay_t *r, const unsigned char *d) {
+  size_t mask = r->size - 1;
+  for (size_t i = replay_home(r, d), n = 0; n < r->size; i = (i + 1) & mask, n++) {
+    if (r->index[i] == SLOT_EMPTY) return SIZE_MAX;
+    if (memcmp(r->ring + (size_t)r->index[i] * DIGEST_LEN, d, DIGEST_LEN) == 0) return i;
+  }
+  return SIZE_MAX;
+}
+
+static void replay_unindex(replay_t *r, size_t i) {
+  size_t mask = r->size - 1;
+  for (size_t j = (i + 1) & mask; r->index[j] != SLOT_EMPTY; j = (j + 1) & mask) {
+    size_t home = replay_home(r, r->ring + (size_t)r->index[j] * DIGEST_LEN);
+    /* move j back into the hole at i unless its home lies cyclically in (i, j] */
+    int stays = i <= j ? (home > i && home <= j) : (home > i || home <= j);
+    if (!stays) {
+      r->index[i] = r->index[j];
+      i = j;
+    }
+  }
+  r->index[i] = SLOT_EMPTY;
+}
+
+static void replay_add(replay_t *r, const unsigned char *d) {
+  unsigned char *slot = r->ring + r->head * DIGEST_LEN;
+  if (r->count == r->cap) {
+    size_t old = replay_find(r, slot);
+    if (old != SIZE_MAX) replay_unindex(r, old);
+  } else {
+    r->count++;
+  }
+  memcpy(slot, d, DIGEST_LEN);
+  size_t mask = r->size - 1, i = replay_home(r, d);
+  while (r->index[i] != SLOT_EMPTY) i = (i + 1) & mask;
+  r->index[i] = (uint32_t)r->head;
+  r->head = (r->head + 1) % r->cap;
 }
 
 sl_signer_t *sl_signer_new(const void *key, size_t keylen, size_t replay_capacity) {
@@ -80,12 +110,8 @@ sl_signer_t *sl_signer_new(const void *key, size_t keylen, size_t replay_capacit
     s->keyed = s->mac ? EVP_MAC_CTX_new(s->mac) : NULL;
     if (!s->keyed || EVP_MAC_init(s->keyed, s->key, keylen, params) != 1) goto fail;
   }
-  if (keylen && replay_capacity) {
-    s->gen_limit = replay_capacity / 2 + 1;
-    size_t size = 16;
-    while (size < s->gen_limit * 2) size <<= 1; /* load factor ≤ 1/2 */
-    if (set_init(&s->gen[0], size) < 0 || set_init(&s->gen[1], size) < 0) goto fail;
-  }
+  /* with an empty key anyone can mint "signatures", so remembering them would refuse nothing */
+  if (keylen && replay_capacity && replay_init(&s->replay, replay_capacity) < 0) goto fail;
   return s;
 fail:
   sl_signer_destroy(&s);
@@ -99,8 +125,7 @@ void sl_signer_destroy(sl_signer_t **sp) {
   free(s->key);
   EVP_MAC_CTX_free(s->keyed);
   EVP_MAC_free(s->mac);
-  set_free(&s->gen[0]);
-  set_free(&s->gen[1]);
+  replay_free(&s->replay);
   free(s);
   *sp = NULL;
 }
@@ -120,18 +145,21 @@ const char *sl_wire_strerror(sl_wire_err_t err) {
   return "unknown error";
 }
 
-static void hmac_raw(const sl_signer_t *s, const sl_frame_view_t parts[4], unsigned char out[DIGEST_LEN]) {
+/* 0, or -ENOMEM when OpenSSL could not compute the MAC: callers must then fail closed rather than
+ * compare against a placeholder digest a peer could reproduce. */
+static int hmac_raw(const sl_signer_t *s, const sl_frame_view_t parts[4], unsigned char out[DIGEST_LEN]) {
+  int rc = -ENOMEM;
   size_t len = 0;
   EVP_MAC_CTX *ctx = s->keyed ? EVP_MAC_CTX_dup(s->keyed) : NULL;
-  if (!ctx) {
-    /* fail closed: an all-zero digest never matches a real signature check below (it is compared, and a
-     * random key makes collisions negligible) — but treat it as an allocation failure upstream */
-    memset(out, 0, DIGEST_LEN);
-    return;
-  }
-  for (int i = 0; i < 4; i++) EVP_MAC_update(ctx, parts[i].data, parts[i].len);
-  if (EVP_MAC_final(ctx, out, &len, DIGEST_LEN) != 1 || len != DIGEST_LEN) memset(out, 0, DIGEST_LEN);
+  if (!ctx) goto out;
+  for (int i = 0; i < 4; i++)
+    if (parts[i].len && EVP_MAC_update(ctx, parts[i].data, parts[i].len) != 1) goto out;
+  if (EVP_MAC_final(ctx, out, &len, DIGEST_LEN) != 1 || len != DIGEST_LEN) goto out;
+  rc = 0;
+out:
+  if (rc < 0) memset(out, 0, DIGEST_LEN);
   EVP_MAC_CTX_free(ctx);
+  return rc;
 }
 
 static void to_hex(const unsigned char *d, size_t n, char *hex) {
@@ -157,7 +185,10 @@ static int from_hex(const char *hex, size_t len, unsigned char *out) {
 
 void sl_wire_hmac_hex(const sl_signer_t *signer, const sl_frame_view_t parts[4], char hex[65]) {
   unsigned char d[DIGEST_LEN];
-  hmac_raw(signer, parts, d);
+  if (!signer || !signer->keylen || hmac_raw(signer, parts, d) < 0) {
+    hex[0] = 0; /* unsigned (empty key) or no MAC: the empty signature, never a guessable digest */
+    return;
+  }
   to_hex(d, DIGEST_LEN, hex);
 }
 
@@ -191,7 +222,7 @@ sl_wire_err_t sl_wire_encode(sl_signer_t *signer, const sl_msg_t *msg, sl_frames
   const json_t *dicts[4] = {msg->header, msg->parent_header, msg->metadata, msg->content};
   sl_frame_view_t views[4];
   for (int i = 0; i < 4; i++) {
-    char *s = json_dumps(dicts[i] ? dicts[i] : json_object(), JSON_COMPACT | JSON_ENSURE_ASCII);
+    char *s = dicts[i] ? json_dumps(dicts[i], JSON_COMPACT | JSON_ENSURE_ASCII) : strdup("{}");
     if (!s) goto nomem;
     out->parts[k].data = s;
     out->parts[k].len = strlen(s);
@@ -200,7 +231,11 @@ sl_wire_err_t sl_wire_encode(sl_signer_t *signer, const sl_msg_t *msg, sl_frames
     k++;
   }
   char hex[65] = "";
-  if (signer && signer->keylen) sl_wire_hmac_hex(signer, views, hex);
+  if (signer && signer->keylen) {
+    unsigned char d[DIGEST_LEN];
+    if (hmac_raw(signer, views, d) < 0) goto nomem;
+    to_hex(d, DIGEST_LEN, hex);
+  }
   if (part_copy(&out->parts[sig_at], hex, strlen(hex)) < 0) goto nomem;
   for (size_t i = 0; i < msg->n_buffers; i++)
     if (part_copy(&out->parts[k++], msg->buffers[i].data, msg->buffers[i].len) < 0) goto nomem;
@@ -243,13 +278,11 @@ sl_wire_err_t sl_wire_decode(sl_signer_t *signer, const sl_frame_view_t *frames,
   int signing = signer && signer->keylen;
   if (signing) {
     unsigned char want[DIGEST_LEN], got[DIGEST_LEN];
-    hmac_raw(signer, dicts, want);
+    if (hmac_raw(signer, dicts, want) < 0) return SL_WIRE_E_NOMEM;
     if (from_hex(sig->data, sig->len, got) < 0 || CRYPTO_memcmp(want, got, DIGEST_LEN) != 0)
       return SL_WIRE_E_SIGNATURE;
     memcpy(digest, got, DIGEST_LEN);
-    if (signer->gen_limit) {
-      if (set_has(&signer->gen[0], digest) || set_has(&signer->gen[1], digest)) return SL_WIRE_E_REPLAY;
-    }
+    if (signer->replay.cap && replay_find(&signer->replay, digest) != SIZE_MAX) return SL_WIRE_E_REPLAY;
   }
 
   sl_msg_t *m = calloc(1, sizeof(*m));
@@ -279,16 +312,7 @@ sl_wire_err_t sl_wire_decode(sl_signer_t *signer, const sl_frame_view_t *frames,
       m->n_buffers++;
     }
   }
-  if (signing && signer->gen_limit) {
-    if (signer->gen[0].count >= signer->gen_limit) {
-      digest_set_t old = signer->gen[1];
-      signer->gen[1] = signer->gen[0];
-      signer->gen[0] = old;
-      memset(signer->gen[0].used, 0, signer->gen[0].size);
-      signer->gen[0].count = 0;
-    }
-    set_add(&signer->gen[0], digest);
-  }
+  if (signing && signer->replay.cap) replay_add(&signer->replay, digest);
   *out = m;
   return SL_WIRE_OK;
 fail:
