@@ -1,0 +1,51 @@
+/* config.h — the gateway's settings: defaults, config file (JSON), environment, command line; the state
+ * directory's layout and its HMAC secret.
+ *
+ * Ownership: gw_config_t owns every string in it (gw_config_free releases them). Paths returned by
+ * gw_state_path are written into caller buffers.
+ */
+#ifndef GW_CONFIG_H
+#define GW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GW_DEFAULT_LISTEN "127.0.0.1:7700"
+#define GW_DEFAULT_MAX_BODY (16u << 20)
+#define GW_DEFAULT_MAX_SANDBOXES 64
+#define GW_DEFAULT_CREATE_TIMEOUT_S 30
+#define GW_SECRET_HEX 64
+
+typedef struct {
+  char *listen_host;      /* "127.0.0.1" */
+  int listen_port;        /* 0 = ephemeral */
+  char *state_dir;
+  char *images_dir;
+  char *drivers_dir;
+  size_t max_body_bytes;
+  unsigned max_sandboxes;
+  unsigned create_timeout_s;
+} gw_config_t;
+
+/* Fills defaults, then the config file (if config_path), then env, then the explicit args (may be NULL).
+ * Returns 0 or a negative errno with a message on stderr. */
+int gw_config_load(gw_config_t *cfg, const char *config_path, const char *listen_arg, const char *state_arg);
+void gw_config_free(gw_config_t *cfg);
+
+/* The default state dir ($SLUICE_STATE_DIR, /var/lib/sluice as root, ~/.local/state/sluice) into out. */
+int gw_state_dir_default(char *out, size_t len);
+/* Splits "HOST:PORT" ("[::1]:80" too). 0 or -EINVAL. */
+int gw_parse_listen(const char *s, char *host, size_t hostlen, int *port);
+
+/* Creates the state dir (0700) and its run/ and sandboxes/ subdirs. */
+int gw_state_prepare(const char *state_dir);
+/* Reads STATE/secret, creating it (64 random hex chars + "\n", 0600) when absent. key gets the hex
+ * string (the key bytes), NUL-terminated. */
+int gw_secret_load(const char *state_dir, char key[GW_SECRET_HEX + 1]);
+
+/* Writes data to path atomically (tmp in the same dir, fsync, rename) with mode. 0 or -errno. */
+int gw_write_atomic(const char *path, const void *data, size_t len, unsigned mode);
+/* mkdir -p with mode for every created component. */
+int gw_mkdir_p(const char *path, unsigned mode);
+
+#endif

@@ -1,0 +1,45 @@
+/* handlers.c — route id → handler, and what several handlers share. */
+#include "handlers.h"
+
+#include <string.h>
+
+typedef void (*handler_fn)(gw_session_t *s, json_t *body);
+
+static const handler_fn HANDLERS[GW_R__COUNT] = {
+    [GW_R_HEALTH] = h_health,         [GW_R_SB_LIST] = h_sb_list,     [GW_R_SB_CREATE] = h_sb_create,
+    [GW_R_SB_DELETE_ALL] = h_sb_delete_all, [GW_R_SB_GET] = h_sb_get, [GW_R_SB_DELETE] = h_sb_delete,
+    [GW_R_SB_EXEC] = h_sb_exec,       [GW_R_SB_CODE] = h_sb_code,
+};
+
+void handlers_dispatch(gw_session_t *s, json_t *body) {
+  handler_fn h = HANDLERS[s->match.route->id];
+  if (!h) {
+    session_reply_error(s, 404, "not_found", "no such route");
+    return;
+  }
+  h(s, body);
+}
+
+gw_sandbox_t *handlers_sandbox(gw_session_t *s) {
+  const char *ref = s->match.params[0];
+  gw_sandbox_t *sb = reg_lookup(ref, session_ns(s));
+  if (!sb || sb->deleting) {
+    session_reply_error(s, 404, "sandbox_not_found", "no sandbox '%.80s'", ref);
+    return NULL;
+  }
+  if (!session_check_ns(s, reg_str(sb, "namespace"))) return NULL;
+  return sb;
+}
+
+int handlers_sandbox_usable(gw_session_t *s, gw_sandbox_t *sb) {
+  if (strcmp(reg_status(sb), "error") == 0 || sb->runner_dead) {
+    session_reply_error(s, 409, "sandbox_not_running", "the sandbox is in error: %s",
+                        reg_str(sb, "error_message"));
+    return 0;
+  }
+  return 1;
+}
+
+void h_health(gw_session_t *s, json_t *body) {
+  session_reply_json(s, 200, json_pack("{s:s}", "status", "ok"));
+}

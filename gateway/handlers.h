@@ -1,0 +1,29 @@
+/* handlers.h — the route handlers. Each gets the session and the parsed JSON body (borrowed; NULL for
+ * routes without a body) and replies now or later through session_reply_*.
+ * Ownership: handlers never keep the session; asynchronous work keeps a gw_call_t. */
+#ifndef GW_HANDLERS_H
+#define GW_HANDLERS_H
+
+#include <jansson.h>
+
+#include "registry.h"
+#include "session.h"
+
+void handlers_dispatch(gw_session_t *s, json_t *body);
+
+/* The sandbox named by the route's {sb} (id, or name in ?namespace=); replies 404/403 and returns NULL
+ * when it cannot be used. */
+gw_sandbox_t *handlers_sandbox(gw_session_t *s);
+/* Replies 409/503 and returns 0 when sb cannot take requests (error, deleting). */
+int handlers_sandbox_usable(gw_session_t *s, gw_sandbox_t *sb);
+
+void h_health(gw_session_t *s, json_t *body);
+void h_sb_list(gw_session_t *s, json_t *body);
+void h_sb_create(gw_session_t *s, json_t *body);
+void h_sb_get(gw_session_t *s, json_t *body);
+void h_sb_delete(gw_session_t *s, json_t *body);
+void h_sb_delete_all(gw_session_t *s, json_t *body);
+void h_sb_exec(gw_session_t *s, json_t *body);
+void h_sb_code(gw_session_t *s, json_t *body);
+
+#endif

@@ -1,0 +1,169 @@
+/* main.c — sluice-gateway: `serve` (the event loop) and `keys` (the key CLI). */
+#include "gateway.h"
+
+#include "keys.h"
+#include "lifecycle.h"
+#include "registry.h"
+#include "session.h"
+#include "sluice/msg.h"
+#include "zmq_bridge.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#define GW_SHUTDOWN_GRACE_S 20
+
+gw_t g_gw;
+static int g_stop;
+static lws_sorted_usec_list_t g_grace_sul;
+
+static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+  gw_session_t *s = user;
+  switch (reason) {
+    case LWS_CALLBACK_HTTP:
+      return session_on_http(s, wsi, in, len);
+    case LWS_CALLBACK_HTTP_BODY:
+      return s ? session_on_body(s, in, len) : 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return s ? session_on_body_done(s) : 0;
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return s ? session_on_writeable(s) : 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+      if (s) session_on_closed(s);
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+static const struct lws_protocols PROTOCOLS[] = {
+    {"http", http_callback, sizeof(gw_session_t), 0, 0, NULL, 0},
+    {GW_FD_PROTOCOL, gw_fdwatch_callback, 0, 0, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void grace_cb(lws_sorted_usec_list_t *sul) { g_stop = 1; }
+
+static void on_signal(void *ctx) {
+  int fd = *(int *)ctx;
+  struct signalfd_siginfo si;
+  while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+    if (!g_gw.shutting_down) {
+      fprintf(stderr, "sluice-gateway: signal %u: finishing requests, then exiting (sandboxes keep running)\n",
+              si.ssi_signo);
+      g_gw.shutting_down = 1;
+      lws_sul_schedule(g_gw.ctx, 0, &g_grace_sul, grace_cb, (lws_usec_t)GW_SHUTDOWN_GRACE_S * 1000000);
+    } else {
+      g_stop = 1;
+    }
+  }
+}
+
+static int ensure_first_key(void) {
+  if (gw_keystore_count(&g_gw.keys) > 0) return 0;
+  char key[GW_KEY_LEN + 1];
+  int rc = gw_keys_create(g_gw.cfg.state_dir, "default", NULL, 0, 0, key);
+  if (rc == -EEXIST) return 0;
+  if (rc < 0) return rc;
+  printf("API key: %s\n", key);
+  fflush(stdout);
+  return gw_keystore_refresh(&g_gw.keys);
+}
+
+static int serve(int argc, char **argv) {
+  static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
+                                       {"state-dir", required_argument, NULL, 's'},
+                                       {"config", required_argument, NULL, 'c'},
+                                       {NULL, 0, NULL, 0}};
+  const char *listen_arg = NULL, *state_arg = NULL, *config = NULL;
+  int c, rc = 1, sigfd = -1;
+  optind = 1;
+  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (c) {
+      case 'l': listen_arg = optarg; break;
+      case 's': state_arg = optarg; break;
+      case 'c': config = optarg; break;
+      default:
+        fprintf(stderr, "usage: sluice-gateway serve [--listen ADDR:PORT] [--state-dir DIR] [--config FILE]\n");
+        return 2;
+    }
+  }
+  if (gw_config_load(&g_gw.cfg, config, listen_arg, state_arg) < 0) return 2;
+  int err = gw_state_prepare(g_gw.cfg.state_dir);
+  if (err < 0 || (err = gw_secret_load(g_gw.cfg.state_dir, g_gw.secret)) < 0) {
+    fprintf(stderr, "sluice-gateway: state dir %s: %s\n", g_gw.cfg.state_dir, strerror(-err));
+    goto out;
+  }
+  if ((err = gw_keystore_open(&g_gw.keys, g_gw.cfg.state_dir)) < 0 || (err = ensure_first_key()) < 0) {
+    fprintf(stderr, "sluice-gateway: keys: %s\n", strerror(-err));
+    goto out;
+  }
+  sl_uuid_str(g_gw.session_id);
+
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+
+  lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
+  struct lws_context_creation_info info;
+  memset(&info, 0, sizeof(info));
+  info.port = g_gw.cfg.listen_port;
+  info.iface = g_gw.cfg.listen_host;
+  info.protocols = PROTOCOLS;
+  info.max_http_header_data = 8192;
+  info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
+  if (!strchr(g_gw.cfg.listen_host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
+  g_gw.ctx = lws_create_context(&info);
+  g_gw.vh = g_gw.ctx ? lws_create_vhost(g_gw.ctx, &info) : NULL;
+  if (!g_gw.vh) {
+    fprintf(stderr, "sluice-gateway: cannot listen on %s:%d\n", g_gw.cfg.listen_host, g_gw.cfg.listen_port);
+    goto out;
+  }
+  if (sigfd < 0 || !gw_fdwatch_new(sigfd, 1, on_signal, &sigfd)) goto out;
+  if (zb_init() < 0) goto out;
+  lc_adopt_all();
+
+  int port = lws_get_vhost_listen_port(g_gw.vh);
+  const char *h = g_gw.cfg.listen_host;
+  if (strchr(h, ':'))
+    printf("sluice-gateway listening on http://[%s]:%d\n", h, port);
+  else
+    printf("sluice-gateway listening on http://%s:%d\n", h, port);
+  fflush(stdout);
+
+  while (!g_stop) {
+    if (lws_service(g_gw.ctx, 0) < 0) break;
+    if (g_gw.shutting_down && gw_calls_outstanding() == 0) break;
+  }
+  rc = 0;
+out:
+  if (g_gw.ctx) {
+    lws_sul_cancel(&g_grace_sul);
+    lws_context_destroy(g_gw.ctx);
+  }
+  zb_fini();
+  gw_keystore_close(&g_gw.keys);
+  gw_config_free(&g_gw.cfg);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 2 && strcmp(argv[1], "serve") == 0) return serve(argc - 1, argv + 1);
+  if (argc >= 2 && strcmp(argv[1], "keys") == 0) return gw_keys_cli(argc - 1, argv + 1);
+  fprintf(stderr,
+          "usage: sluice-gateway serve [--listen ADDR:PORT] [--state-dir DIR] [--config FILE]\n"
+          "       sluice-gateway keys create NAME [--namespace NS]... [--expires D] [--state-dir DIR]\n"
+          "       sluice-gateway keys list [--state-dir DIR] | keys revoke NAME [--state-dir DIR]\n");
+  return 2;
+}

@@ -1,0 +1,77 @@
+/* routes.c — the route table and its matcher. */
+#include "routes.h"
+
+#include <string.h>
+
+static const gw_route_t ROUTES[] = {
+    {GW_M_GET | GW_M_HEAD, "/health", GW_R_HEALTH, GW_RF_NOAUTH},
+    {GW_M_GET, "/api/v1/sandboxes", GW_R_SB_LIST, 0},
+    {GW_M_POST, "/api/v1/sandboxes", GW_R_SB_CREATE, GW_RF_JSON_BODY},
+    {GW_M_DELETE, "/api/v1/sandboxes", GW_R_SB_DELETE_ALL, 0},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}", GW_R_SB_GET, 0},
+    {GW_M_DELETE, "/api/v1/sandboxes/{sb}", GW_R_SB_DELETE, 0},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/exec", GW_R_SB_EXEC, GW_RF_JSON_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/code", GW_R_SB_CODE, GW_RF_JSON_BODY},
+};
+
+gw_method_t gw_method_from_str(const char *s) {
+  if (!s) return GW_M_OTHER;
+  if (strcmp(s, "GET") == 0) return GW_M_GET;
+  if (strcmp(s, "POST") == 0) return GW_M_POST;
+  if (strcmp(s, "PUT") == 0) return GW_M_PUT;
+  if (strcmp(s, "DELETE") == 0) return GW_M_DELETE;
+  if (strcmp(s, "HEAD") == 0) return GW_M_HEAD;
+  return GW_M_OTHER;
+}
+
+/* Next segment of *p (after one '/'); returns its length, advances *p. -1 at end. */
+static int next_seg(const char **p, const char **seg) {
+  if (**p != '/') return -1;
+  (*p)++;
+  *seg = *p;
+  while (**p && **p != '/') (*p)++;
+  return (int)(*p - *seg);
+}
+
+static int pattern_fits(const char *pat, const char *path, gw_match_t *m) {
+  const char *ps, *xs;
+  m->n_params = 0;
+  /* "/a/b/" and "/a/b" are the same route */
+  size_t plen = strlen(path);
+  while (plen > 1 && path[plen - 1] == '/') plen--;
+  char buf[2048];
+  if (plen >= sizeof(buf)) return 0;
+  memcpy(buf, path, plen);
+  buf[plen] = 0;
+  const char *x = buf;
+  for (;;) {
+    int pl = next_seg(&pat, &ps);
+    int xl = next_seg(&x, &xs);
+    if (pl < 0 || xl < 0) return pl < 0 && xl < 0;
+    if (pl >= 2 && ps[0] == '{' && ps[pl - 1] == '}') {
+      if (xl == 0 || xl >= GW_ROUTE_MAX_PARAM_LEN || m->n_params == GW_ROUTE_MAX_PARAMS) return 0;
+      memcpy(m->params[m->n_params], xs, (size_t)xl);
+      m->params[m->n_params][xl] = 0;
+      m->n_params++;
+    } else if (pl != xl || memcmp(ps, xs, (size_t)pl) != 0) {
+      return 0;
+    }
+  }
+}
+
+int gw_route_match(gw_method_t method, const char *path, gw_match_t *m) {
+  int path_known = 0;
+  memset(m, 0, sizeof(*m));
+  if (!path || path[0] != '/') return -404;
+  for (size_t i = 0; i < sizeof(ROUTES) / sizeof(ROUTES[0]); i++) {
+    gw_match_t cand;
+    if (!pattern_fits(ROUTES[i].pattern, path, &cand)) continue;
+    path_known = 1;
+    if (ROUTES[i].methods & method) {
+      *m = cand;
+      m->route = &ROUTES[i];
+      return 0;
+    }
+  }
+  return path_known ? -405 : -404;
+}

@@ -1,0 +1,82 @@
+/* session.h — per-request HTTP state (lws per-session data), its body buffer and its reply.
+ *
+ * lws callbacks only dispatch into session_on_*; handlers answer with session_reply_* at any later time
+ * (the write happens in HTTP_WRITEABLE). Asynchronous work holds a gw_call_t, not the session: when the
+ * client goes away the call's session pointer becomes NULL and whoever finishes the work frees the call.
+ *
+ * Ownership: gw_session_t lives in lws's per-session memory; everything it points to is owned by it and
+ * released by session_on_closed / the next request. gw_call_t is heap memory: created by gw_call_new,
+ * freed by gw_call_finish by the code that completes the asynchronous work (exactly once).
+ */
+#ifndef GW_SESSION_H
+#define GW_SESSION_H
+
+#include <jansson.h>
+#include <libwebsockets.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "routes.h"
+
+struct gw_session;
+
+typedef struct gw_call {
+  struct gw_session *s;   /* NULL once the client is gone */
+  void *data;             /* handler state */
+  void (*data_free)(void *data);
+  int refs;               /* outstanding operations (delete-all runs several) */
+} gw_call_t;
+
+typedef struct gw_session {
+  struct lws *wsi;
+  int active;             /* a request is in progress */
+  gw_method_t method;
+  char path[1024];
+  gw_match_t match;
+  char ns_query[72];      /* ?namespace= */
+  int has_ns_query;
+  char accept[128];
+  char content_type[128];
+  int64_t content_length; /* -1 when absent */
+  json_t *key;            /* the authenticated key's record (own copy), NULL for unauthenticated routes */
+  /* body */
+  char *body;
+  size_t body_len, body_cap;
+  int body_too_large;
+  int body_done;
+  int dispatched;
+  /* reply */
+  int status;
+  char location[160];
+  unsigned char *resp;    /* LWS_PRE bytes of headroom, then the body */
+  size_t resp_len, resp_off;
+  int replied, headers_sent, close_after;
+  gw_call_t *call;
+} gw_session_t;
+
+/* lws entry points (called from the protocol callback in main.c). Return what the callback returns. */
+int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t len);
+int session_on_body(gw_session_t *s, const void *in, size_t len);
+int session_on_body_done(gw_session_t *s);
+int session_on_writeable(gw_session_t *s);
+void session_on_closed(gw_session_t *s);
+
+/* Replies (once; later calls are ignored). body STOLEN. */
+void session_reply_json(gw_session_t *s, int status, json_t *body);
+void session_reply_data(gw_session_t *s, int status, json_t *data);
+void session_reply_error(gw_session_t *s, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* True when the session's key may act in namespace ns; replies 403 and returns 0 otherwise. */
+int session_check_ns(gw_session_t *s, const char *ns);
+/* The namespace for name lookups: ?namespace= or "default". */
+const char *session_ns(const gw_session_t *s);
+
+/* Asynchronous work attached to s (s->call). data/data_free may be NULL. */
+gw_call_t *gw_call_new(gw_session_t *s, void *data, void (*data_free)(void *));
+/* Drops one reference; frees at zero (detaching from its session if still attached). */
+void gw_call_finish(gw_call_t *call);
+/* Calls not finished yet (a graceful shutdown waits for them). */
+size_t gw_calls_outstanding(void);
+
+#endif

@@ -1,0 +1,96 @@
+/* api.h — the REST API's JSON: request parsing/validation and response builders (docs/API.md).
+ *
+ * No I/O. The gateway hands in request bodies and runner messages and gets JSON to send back; this is the
+ * only code that knows the REST field names.
+ *
+ * Ownership: every function returning json_t * returns a NEW reference (caller decrefs) unless it says
+ * otherwise. Arguments marked "stolen" are consumed even on failure; everything else is borrowed.
+ * sl_api_exec_acc_t / sl_api_code_acc_t are created by *_new and freed by *_free (which NULLs the pointer).
+ */
+#ifndef SLUICE_API_H
+#define SLUICE_API_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SL_API_MAX_NAME 63                  /* names and namespaces: DNS labels */
+#define SL_API_MAX_STREAM_BYTES (1u << 20)  /* exec: kept per stream; code: kept per log stream */
+#define SL_API_MAX_OUTPUT_BYTES (2u << 20)  /* exec: the interleaved "output" */
+#define SL_API_MAX_RESULT_BYTES (32u << 20) /* code: sum over results */
+#define SL_API_MAX_RESULTS 1000
+#define SL_API_MAX_LOG_CHUNKS 10000
+#define SL_API_DEFAULT_TIMEOUT_S 300
+#define SL_API_DEFAULT_CODE_TIMEOUT_MS (600u * 1000u)
+
+/* An HTTP error: status, snake_case code, human message. */
+typedef struct {
+  int status;
+  char code[48];
+  char message[256];
+} sl_api_err_t;
+
+/* Fills err and returns -1 (for `return sl_api_fail(...)`). */
+int sl_api_fail(sl_api_err_t *err, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* {"data": data}; data stolen. */
+json_t *sl_api_envelope_data(json_t *data);
+/* {"error": {"code", "message"}}. */
+json_t *sl_api_envelope_error(const char *code, const char *message);
+/* Compact serialisation of obj (borrowed) into a new malloc'd string; *len its length. NULL on ENOMEM. */
+char *sl_api_dump(const json_t *obj, size_t *len);
+
+/* Parses a request body: must be one JSON object, duplicate keys rejected. NULL + err (400) otherwise. */
+json_t *sl_api_parse_body(const char *buf, size_t len, sl_api_err_t *err);
+
+/* True when s is a valid sandbox name / namespace: 1..63 of [a-z0-9-], starting and ending alnum. */
+int sl_api_name_valid(const char *s);
+/* True when s is a valid image name: 1..63 of [a-zA-Z0-9._-], not starting with '.'. */
+int sl_api_image_name_valid(const char *s);
+
+/* Limit strings. Return 0 or -EINVAL. cpu: "500m", "1", "0.5" → millicores (> 0).
+ * bytes: "512Mi", "1Gi", "2G", "1000k", "123" (plain bytes) → bytes (> 0). */
+int sl_api_parse_cpu(const char *s, uint64_t *millicores);
+int sl_api_parse_bytes(const char *s, uint64_t *bytes);
+/* Validates a "limits" object (cpu, memory, ephemeral-storage, pids). 0, or -1 with err (422/400). */
+int sl_api_validate_limits(json_t *limits, sl_api_err_t *err);
+
+/* Create request, validated with strict types. On success *out is a new object holding only the known
+ * fields (nulls dropped) with defaults filled in: image "python", namespace "default", timeout 300,
+ * env {}, metadata {}, limits {}. name may be absent (the gateway picks one). */
+int sl_api_parse_create(json_t *body, json_t **out, sl_api_err_t *err);
+
+/* Exec request → content of a sluice_exec_request (new, in *out). */
+int sl_api_parse_exec(json_t *body, json_t **out, sl_api_err_t *err);
+/* Code request → content of an execute_request (new, in *out); *wait_ms gets the gateway's bound. */
+int sl_api_parse_code(json_t *body, json_t **out, uint32_t *wait_ms, sl_api_err_t *err);
+
+/* The public Sandbox object from a persisted record (borrowed) at time now. */
+json_t *sl_api_sandbox_view(const json_t *record, time_t now);
+
+/* RFC 3339 UTC ("2026-01-01T00:00:00Z") of t into out. */
+void sl_api_time_str(time_t t, char out[32]);
+
+/* --- exec: collects stream events, builds {exit_code, stdout, stderr, output, cwd, truncated, duration_ms} */
+typedef struct sl_api_exec_acc sl_api_exec_acc_t;
+sl_api_exec_acc_t *sl_api_exec_acc_new(void);
+void sl_api_exec_acc_free(sl_api_exec_acc_t **acc);
+/* name "stdout"|"stderr"; text borrowed. Returns 0 or -ENOMEM (over-cap text is counted and dropped). */
+int sl_api_exec_acc_stream(sl_api_exec_acc_t *acc, const char *name, const char *text, size_t len);
+/* reply: the sluice_exec_reply content (borrowed). */
+json_t *sl_api_exec_acc_finish(sl_api_exec_acc_t *acc, const json_t *reply);
+
+/* --- code: collects iopub events, builds the Execution object */
+typedef struct sl_api_code_acc sl_api_code_acc_t;
+sl_api_code_acc_t *sl_api_code_acc_new(void);
+void sl_api_code_acc_free(sl_api_code_acc_t **acc);
+/* msg_type and content (borrowed) of one runner event (stream, execute_result, display_data, error). */
+int sl_api_code_acc_event(sl_api_code_acc_t *acc, const char *msg_type, const json_t *content);
+/* reply: the execute_reply content (borrowed). */
+json_t *sl_api_code_acc_finish(sl_api_code_acc_t *acc, const json_t *reply);
+/* One Result from a MIME bundle (borrowed). */
+json_t *sl_api_result_from_bundle(const json_t *data, int is_main_result);
+
+#endif
