@@ -6,29 +6,74 @@
 
 #include "shape.h"
 
+typedef int (*check_fn)(json_t *j, char *err, size_t errlen);
+
 typedef struct {
   sl_shape_t shape; /* first: sl_shape_find relies on it */
+  check_fn check;   /* semantic checks beyond the shape, may be NULL */
 } row_t;
 
-/* Driver events (driver → runner). Open shapes: drivers may add fields later. */
+static int fail(char *err, size_t errlen, const char *msg) {
+  snprintf(err, errlen, "%s", msg);
+  return -1;
+}
+
+static int check_bundle(json_t *j, char *err, size_t errlen) {
+  json_t *md = json_object_get(j, "metadata"), *t = json_object_get(j, "transient");
+  if (!json_is_object(json_object_get(j, "data")) || (md && !json_is_object(md)) || (t && !json_is_object(t)))
+    return fail(err, errlen, "data, metadata and transient must be objects");
+  return 0;
+}
+
+static int check_error(json_t *j, char *err, size_t errlen) {
+  return sl_json_is_string_array(json_object_get(j, "traceback"), 100000)
+             ? 0
+             : fail(err, errlen, "error: traceback must be an array of strings");
+}
+
+static int check_done(json_t *j, char *err, size_t errlen) {
+  const char *st = json_string_value(json_object_get(j, "status"));
+  return strcmp(st, "ok") == 0 || strcmp(st, "error") == 0 ? 0 : fail(err, errlen, "done: status must be ok or error");
+}
+
+static int check_input_reply(json_t *j, char *err, size_t errlen) {
+  return !json_object_get(j, "value") != !json_object_get(j, "error")
+             ? 0
+             : fail(err, errlen, "input_reply: exactly one of value or error");
+}
+
+static int check_spawn(json_t *j, char *err, size_t errlen) {
+  json_int_t fds = json_integer_value(json_object_get(j, "fds"));
+  json_t *argv = json_object_get(j, "argv");
+  if (!sl_json_is_string_array(argv, 4096) || !json_array_size(argv) ||
+      !sl_json_is_string_array(json_object_get(j, "env"), 4096) || fds < 0 || fds > SL_CTL_MAX_FDS) {
+    snprintf(err, errlen, "spawn: argv/env must be string arrays, fds within 0..%d", SL_CTL_MAX_FDS);
+    return -1;
+  }
+  return 0;
+}
+
+/* Driver events (driver → runner), plus the runner's requests so a driver-side harness can use the
+ * same parser. Open shapes: drivers may add fields later. */
 static const row_t DRIVER_EVENTS[] = {
-    {{"ready", "{s:s, s?s}", {"language", "version"}, 0}},
-    {{"result", "{s:I, s:o, s?o, s?b, s?I}", {"id", "data", "metadata", "is_main_result", "execution_count"}, 0}},
-    {{"display", "{s:I, s:o, s?o, s?o, s?b}", {"id", "data", "metadata", "transient", "update"}, 0}},
-    {{"clear_output", "{s:I, s?b}", {"id", "wait"}, 0}},
-    {{"input_request", "{s:I, s:s, s?b}", {"id", "prompt", "password"}, 0}},
-    {{"input_reply", "{s:I, s?s, s?s}", {"id", "value", "error"}, 0}},
-    {{"error", "{s:I, s:s, s:s, s:o}", {"id", "ename", "evalue", "traceback"}, 0}},
-    {{"done", "{s:I, s:s, s?I}", {"id", "status", "execution_count"}, 0}},
-    {{"execute", "{s:I, s:s, s?b, s?b}", {"id", "code", "silent", "store_history"}, 0}},
+    {{"ready", "{s:s, s?s}", {"language", "version"}, 0}, NULL},
+    {{"result", "{s:I, s:o, s?o, s?b, s?I}", {"id", "data", "metadata", "is_main_result", "execution_count"}, 0},
+     check_bundle},
+    {{"display", "{s:I, s:o, s?o, s?o, s?b}", {"id", "data", "metadata", "transient", "update"}, 0}, check_bundle},
+    {{"clear_output", "{s:I, s?b}", {"id", "wait"}, 0}, NULL},
+    {{"input_request", "{s:I, s:s, s?b}", {"id", "prompt", "password"}, 0}, NULL},
+    {{"input_reply", "{s:I, s?s, s?s}", {"id", "value", "error"}, 0}, check_input_reply},
+    {{"error", "{s:I, s:s, s:s, s:o}", {"id", "ename", "evalue", "traceback"}, 0}, check_error},
+    {{"done", "{s:I, s:s, s?I}", {"id", "status", "execution_count"}, 0}, check_done},
+    {{"execute", "{s:I, s:s, s?b, s?b}", {"id", "code", "silent", "store_history"}, 0}, NULL},
 };
 
 /* Control packets (both directions). Closed shapes: both ends are ours. */
 static const row_t CTL[] = {
-    {{"spawn", "{s:I, s:o, s:o, s:s, s:I}", {"tag", "argv", "env", "cwd", "fds"}, 1}},
-    {{"signal", "{s:I, s:i, s?b}", {"pid", "signal", "group"}, 1}},
-    {{"spawned", "{s:I, s:I, s?s}", {"tag", "pid", "error"}, 1}},
-    {{"exited", "{s:I, s:i}", {"pid", "status"}, 1}},
+    {{"spawn", "{s:I, s:o, s:o, s:s, s:I}", {"tag", "argv", "env", "cwd", "fds"}, 1}, check_spawn},
+    {{"signal", "{s:I, s:i, s?b}", {"pid", "signal", "group"}, 1}, NULL},
+    {{"spawned", "{s:I, s:I, s?s}", {"tag", "pid", "error"}, 1}, NULL},
+    {{"exited", "{s:I, s:i}", {"pid", "status"}, 1}, NULL},
 };
 
 static json_t *parse(const char *buf, size_t len, const row_t *rows, size_t n, char *err, size_t errlen) {
@@ -46,23 +91,14 @@ static json_t *parse(const char *buf, size_t len, const row_t *rows, size_t n, c
   }
   /* the "type" key itself is not in the format: check a copy without it so strict shapes work */
   json_t *body = json_copy(j);
-  if (!body) goto bad;
+  if (!body) {
+    snprintf(err, errlen, "out of memory");
+    goto bad;
+  }
   json_object_del(body, "type");
   int rc = sl_shape_check(body, &r->shape, err, errlen);
   json_decref(body);
-  if (rc < 0) goto bad;
-  if (strcmp(type, "error") == 0 && !sl_json_is_string_array(json_object_get(j, "traceback"), 100000)) {
-    snprintf(err, errlen, "error: traceback must be an array of strings");
-    goto bad;
-  }
-  if (strcmp(type, "spawn") == 0) {
-    json_int_t fds = json_integer_value(json_object_get(j, "fds"));
-    if (!sl_json_is_string_array(json_object_get(j, "argv"), 4096) || !json_array_size(json_object_get(j, "argv")) ||
-        !sl_json_is_string_array(json_object_get(j, "env"), 4096) || fds < 0 || fds > SL_CTL_MAX_FDS) {
-      snprintf(err, errlen, "spawn: argv/env must be string arrays, fds within 0..%d", SL_CTL_MAX_FDS);
-      goto bad;
-    }
-  }
+  if (rc < 0 || (r->check && r->check(j, err, errlen) < 0)) goto bad;
   return j;
 bad:
   json_decref(j);

@@ -28,8 +28,25 @@ static int check_timeout(json_t *c, char *err, size_t errlen) {
   return 0;
 }
 
+/* 1 when the string value of key is one of the NULL-terminated alternatives. */
+static int one_of(json_t *c, const char *key, const char *const *alts) {
+  const char *v = json_string_value(json_object_get(c, key));
+  for (; v && *alts; alts++)
+    if (strcmp(v, *alts) == 0) return 1;
+  return 0;
+}
+
+/* Jupyter's MIME bundles: data and metadata are objects, transient (when present) too. */
+static int check_bundle(json_t *c, char *err, size_t errlen) {
+  json_t *t = json_object_get(c, "transient");
+  if (!json_is_object(json_object_get(c, "data")) || !json_is_object(json_object_get(c, "metadata")) ||
+      (t && !json_is_object(t)))
+    return fail(err, errlen, "data, metadata and transient must be objects");
+  return 0;
+}
+
 static int check_execute(json_t *c, char *err, size_t errlen) {
-  if (strlen(json_string_value(json_object_get(c, "code"))) > SL_OP_MAX_CODE_BYTES)
+  if (json_string_length(json_object_get(c, "code")) > SL_OP_MAX_CODE_BYTES)
     return fail(err, errlen, "code over the size limit");
   return check_timeout(c, err, errlen);
 }
@@ -59,9 +76,34 @@ static int check_stream(json_t *c, char *err, size_t errlen) {
 }
 
 static int check_update(json_t *c, char *err, size_t errlen) {
+  if (check_bundle(c, err, errlen) < 0) return -1;
   return json_is_string(json_object_get(json_object_get(c, "transient"), "display_id"))
              ? 0
              : fail(err, errlen, "update_display_data needs transient.display_id");
+}
+
+static int check_status(json_t *c, char *err, size_t errlen) {
+  /* "starting" is Jupyter's third state; accepted so a Jupyter-style kernel can be relayed as is */
+  static const char *const states[] = {"busy", "idle", "starting", NULL};
+  return one_of(c, "execution_state", states) ? 0 : fail(err, errlen, "execution_state must be busy or idle");
+}
+
+static int check_execute_reply(json_t *c, char *err, size_t errlen) {
+  static const char *const st[] = {"ok", "error", "aborted", NULL};
+  if (!one_of(c, "status", st)) return fail(err, errlen, "status must be ok, error or aborted");
+  json_t *tb = json_object_get(c, "traceback");
+  if (tb && !sl_json_is_string_array(tb, 100000)) return fail(err, errlen, "traceback must be strings");
+  return 0;
+}
+
+static int check_hello(json_t *c, char *err, size_t errlen) {
+  static const char *const st[] = {"ready", "error", NULL};
+  return one_of(c, "state", st) ? 0 : fail(err, errlen, "state must be ready or error");
+}
+
+static int check_error_reply(json_t *c, char *err, size_t errlen) {
+  static const char *const st[] = {"error", NULL};
+  return one_of(c, "status", st) ? 0 : fail(err, errlen, "status must be error");
 }
 
 /* Formats must not nest ({...} inside): sl_shape_check passes one key and one destination per pair. */
@@ -75,21 +117,21 @@ static const op_row_t ROWS[] = {
     {{SL_OP_SHUTDOWN_REQUEST, "{s?b}", {"restart"}, 0}, 0, NULL},
     {{SL_OP_PING_REQUEST, "{}", {NULL}, 0}, 0, NULL},
     {{SL_OP_HELLO, "{s:s, s:s, s:I, s:I, s?s}", {"sandbox_id", "state", "init_pid", "runner_pid", "error"}, 1},
-     0, NULL},
-    {{SL_OP_STATUS, "{s:s}", {"execution_state"}, 0}, 0, NULL},
+     0, check_hello},
+    {{SL_OP_STATUS, "{s:s}", {"execution_state"}, 0}, 0, check_status},
     {{SL_OP_STREAM, "{s:s, s:s}", {"name", "text"}, 1}, 0, check_stream},
-    {{SL_OP_EXECUTE_RESULT, "{s:I, s:o, s:o}", {"execution_count", "data", "metadata"}, 0}, 0, NULL},
-    {{SL_OP_DISPLAY_DATA, "{s:o, s:o, s?o}", {"data", "metadata", "transient"}, 0}, 0, NULL},
+    {{SL_OP_EXECUTE_RESULT, "{s:I, s:o, s:o}", {"execution_count", "data", "metadata"}, 0}, 0, check_bundle},
+    {{SL_OP_DISPLAY_DATA, "{s:o, s:o, s?o}", {"data", "metadata", "transient"}, 0}, 0, check_bundle},
     {{SL_OP_UPDATE_DISPLAY, "{s:o, s:o, s:o}", {"data", "metadata", "transient"}, 0}, 0, check_update},
     {{SL_OP_CLEAR_OUTPUT, "{s:b}", {"wait"}, 0}, 0, NULL},
     {{SL_OP_ERROR, "{s:s, s:s, s:o}", {"ename", "evalue", "traceback"}, 0}, 0, check_error},
-    {{SL_OP_EXECUTE_REPLY, "{s:s, s:I}", {"status", "execution_count"}, 0}, 1, NULL},
+    {{SL_OP_EXECUTE_REPLY, "{s:s, s:I}", {"status", "execution_count"}, 0}, 1, check_execute_reply},
     {{SL_OP_EXEC_REPLY, "{s:i, s:s, s:I, s:b, s?s}", {"exit_code", "cwd", "duration_ms", "timed_out", "error"}, 1},
      1, NULL},
     {{SL_OP_INTERRUPT_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
     {{SL_OP_SHUTDOWN_REPLY, "{s:s, s?b}", {"status", "restart"}, 0}, 1, NULL},
     {{SL_OP_PING_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
-    {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, NULL},
+    {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, check_error_reply},
 };
 #define N_ROWS (sizeof(ROWS) / sizeof(ROWS[0]))
 
