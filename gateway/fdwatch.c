@@ -1,7 +1,9 @@
 /* fdwatch.c — raw fds (ZMQ_FD, pidfds) adopted into the lws loop. */
 #include "gateway.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 gw_fdwatch_t *gw_fdwatch_new(int fd, int own_fd, void (*cb)(void *ctx), void *ctx) {
@@ -41,7 +43,7 @@ int gw_fdwatch_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
       if (!w) return 0;
       lws_set_opaque_user_data(wsi, NULL);
       /* lws does not close adopted file descriptors; their owner does */
-      if (w->own_fd) close(w->fd);
+      if (w->own_fd && close(w->fd) < 0) lwsl_warn("fdwatch: close(%d): %s\n", w->fd, strerror(errno));
       free(w);
       return 0;
     default:

@@ -148,11 +148,11 @@ static int serve(int argc, char **argv) {
   }
   rc = 0;
 out:
+  zb_fini();
   if (g_gw.ctx) {
     lws_sul_cancel(&g_grace_sul);
     lws_context_destroy(g_gw.ctx);
   }
-  zb_fini();
   gw_keystore_close(&g_gw.keys);
   gw_config_free(&g_gw.cfg);
   return rc;

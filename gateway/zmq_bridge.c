@@ -302,8 +302,7 @@ void zb_fini(void) {
   }
   g_n_reqs = 0;
   lws_sul_cancel(&g_drain_sul);
-  if (g_zw) gw_fdwatch_close(g_zw);
-  g_zw = NULL;
+  g_zw = NULL; /* the lws context frees the watch when it is destroyed (it does not own the fd) */
   if (g_router) zmq_close(g_router);
   if (g_zctx) zmq_ctx_term(g_zctx);
   g_router = g_zctx = NULL;

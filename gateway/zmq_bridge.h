@@ -25,6 +25,7 @@ typedef struct {
 } zb_handlers_t;
 
 int zb_init(void);
+/* Before lws_context_destroy (timers are cancelled here; the context frees the fd watch). */
 void zb_fini(void);
 
 /* Sends msg_type/content to the runner of sandbox_id within timeout_ms (queue wait included).
