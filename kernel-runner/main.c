@@ -168,6 +168,7 @@ static void loop(runner_t *r) {
     if (r->state == ST_READY) n += py_n = sl_py_pollfds(&r->py, pfd + n, congested);
     int64_t now = sl_now_ms();
     int timeout = pending ? 0 : (int)next_timeout(r, now);
+    if (r->state == ST_ERROR && (timeout < 0 || timeout > 50)) timeout = 50; /* watch for the hello to leave */
     if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
       RLOG("poll: %s", strerror(errno));
       break;
@@ -249,8 +250,7 @@ int main(int argc, char **argv) {
   r.tenv = (sl_target_env_t){&r.sb, &r.cfg, r.link, on_exited, &r};
   sl_shell_init(&r.shell, &r.tenv);
   sl_py_init(&r.py, &r.tenv);
-  /* hello now too: ZeroMQ queues it until the gateway is there; each handshake repeats it */
-  send_hello(&r);
+  /* no hello here: the monitor reports the first handshake too, and each one gets a hello */
   loop(&r);
   /* teardown */
   sl_shell_shutdown(&r.shell, "the sandbox is shutting down");

@@ -40,7 +40,7 @@ static void reply(sl_shell_t *s, int exit_code, const char *cwd, const char *err
   sl_link_emit(s->env->link, SL_OP_EXEC_REPLY, s->cur, c);
   sl_msg_free(&s->cur);
   s->timed_out = 0;
-  s->deadline = s->give_up_at = 0;
+  s->deadline = s->give_up_at = s->await_exit_until = 0;
 }
 
 static void stop_shell(sl_shell_t *s) {
@@ -137,6 +137,7 @@ static int ensure_shell(sl_shell_t *s, char *err, size_t errlen) {
   else rc = sl_child_start(&s->ch, s->env->sb, argv, envp, s->env->cfg->workdir, 8192, s->env->on_exited,
                            s->env->ud, err, errlen);
   json_decref(envp);
+  s->exit_known = 0;
   return rc;
 }
 
@@ -206,9 +207,22 @@ static void on_result(sl_shell_t *s, const char *rc_text, const char *cwd) {
   start_next(s);
 }
 
+static void finish_dead(sl_shell_t *s) {
+  int st = s->exit_status, code = !s->exit_known ? 255 : WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  reply(s, code, "", "the shell exited; it was restarted and its state was lost");
+  start_next(s);
+}
+
 static void on_gone(sl_shell_t *s, const char *why) {
+  int died = s->ch.ev_r >= 0 && !s->timed_out && !s->give_up_at; /* EOF, not our own restart */
   if (s->cur) drain(s);
   stop_shell(s);
+  if (s->cur && died) {
+    /* `exit 7` ends the shell: its exit status comes with init's exited notice, maybe after EOF */
+    if (s->exit_known) finish_dead(s);
+    else s->await_exit_until = sl_now_ms() + 1000;
+    return;
+  }
   if (s->cur) {
     char msg[160];
     if (s->timed_out)
@@ -255,13 +269,21 @@ void sl_shell_handle(sl_shell_t *s, const struct pollfd *pfd, int n) {
 
 int64_t sl_shell_deadline(const sl_shell_t *s) {
   if (!s->cur) return 0;
+  if (s->await_exit_until) return s->await_exit_until;
   return s->timed_out ? s->give_up_at : s->deadline;
 }
 
 void sl_shell_tick(sl_shell_t *s, int64_t now) {
-  if (!s->cur || !s->deadline) return;
+  if (s->cur && s->await_exit_until && now >= s->await_exit_until) {
+    finish_dead(s);
+    return;
+  }
+  if (!s->cur || !s->deadline || s->await_exit_until) return;
   if (!s->timed_out && now >= s->deadline) {
     s->timed_out = 1;
+    /* first the abort flag (shell.sh skips the rest of the command once its child is gone) ... */
+    if (s->ch.host_pid > 0) kill(s->ch.host_pid, SIGUSR1);
+    /* ... then the command's process tree: children that were not there before it started */
     int killed = s->ch.host_pid > 0 ? sl_proc_kill_tree_except(s->ch.host_pid, s->keep, s->nkeep) : 0;
     RLOG("exec timed out after %lld ms: killed %d processes", (long long)s->timeout_ms, killed);
     s->give_up_at = now + SL_SHELL_GRACE_MS;
@@ -272,9 +294,15 @@ void sl_shell_tick(sl_shell_t *s, int64_t now) {
 }
 
 void sl_shell_on_exited(sl_shell_t *s, pid_t ns_pid, int status) {
-  if (!s->ch.running || ns_pid != s->ch.ns_pid) return;
+  if (ns_pid != s->ch.ns_pid || s->exit_known) return;
   s->ch.running = 0;
-  /* the event pipe's EOF (handled in sl_shell_handle) finishes the current command, after its output */
+  s->exit_known = 1;
+  s->exit_status = status;
+  /* normally the event pipe's EOF (sl_shell_handle) finishes the command, after its output */
+  if (s->cur && s->await_exit_until) {
+    s->await_exit_until = 0;
+    finish_dead(s);
+  }
 }
 
 void sl_shell_shutdown(sl_shell_t *s, const char *reason) {

@@ -29,6 +29,8 @@ typedef struct {
   int64_t started, deadline, give_up_at;
   json_int_t timeout_ms;
   int timed_out;
+  int exit_known, exit_status;      /* the shell's wait status, from init's exited notice */
+  int64_t await_exit_until;         /* the shell died mid-command: waiting for its exit status */
   char *rc_field;                   /* first field of a result record whose second has not arrived */
   pid_t keep[SL_SHELL_MAX_KEEP];    /* shell children (background jobs) before the command started */
   size_t nkeep;
