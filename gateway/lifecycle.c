@@ -283,6 +283,8 @@ static int spawn_runner(gw_sandbox_t *sb, pid_t *out) {
       if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(126);
       syscall(SYS_close_range, 3, ~0u, 0);
       execv(runner, argv);
+      static const char msg[] = "sluice-gateway: cannot execute the runner (sluice-runner next to sluice-gateway)\n";
+      if (write(2, msg, sizeof(msg) - 1) < 0) _exit(127);
       _exit(127);
     }
     ssize_t w = write(pfd[1], &g, sizeof(g));

@@ -9,6 +9,8 @@
 #include "zmq_bridge.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -83,7 +85,7 @@ static int serve(int argc, char **argv) {
                                        {"config", required_argument, NULL, 'c'},
                                        {NULL, 0, NULL, 0}};
   const char *listen_arg = NULL, *state_arg = NULL, *config = NULL;
-  int c, rc = 1, sigfd = -1;
+  int c, rc = 1, sigfd = -1, lockfd = -1;
   optind = 1;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
@@ -101,19 +103,19 @@ static int serve(int argc, char **argv) {
     fprintf(stderr, "sluice-gateway: state dir %s: %s\n", g_gw.cfg.state_dir, strerror(-err));
     goto out;
   }
+  /* one gateway per state dir: a second one would steal the runners' socket */
+  char lockp[4200];
+  snprintf(lockp, sizeof(lockp), "%s/run/gateway.lock", g_gw.cfg.state_dir);
+  lockfd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lockfd < 0 || flock(lockfd, LOCK_EX | LOCK_NB) < 0) {
+    fprintf(stderr, "sluice-gateway: another gateway is running on %s\n", g_gw.cfg.state_dir);
+    goto out;
+  }
   if ((err = gw_keystore_open(&g_gw.keys, g_gw.cfg.state_dir)) < 0 || (err = ensure_first_key()) < 0) {
     fprintf(stderr, "sluice-gateway: keys: %s\n", strerror(-err));
     goto out;
   }
   sl_uuid_str(g_gw.session_id);
-
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  sigprocmask(SIG_BLOCK, &set, NULL);
-  signal(SIGPIPE, SIG_IGN);
-  sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 
   lws_set_log_level(LLL_ERR | LLL_WARN, NULL);
   struct lws_context_creation_info info;
@@ -130,6 +132,14 @@ static int serve(int argc, char **argv) {
     fprintf(stderr, "sluice-gateway: cannot listen on %s:%d\n", g_gw.cfg.listen_host, g_gw.cfg.listen_port);
     goto out;
   }
+  /* after lws_create_context, which sets its own signal mask */
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigprocmask(SIG_BLOCK, &set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sigfd < 0 || !gw_fdwatch_new(sigfd, 1, on_signal, &sigfd)) goto out;
   if (zb_init() < 0) goto out;
   lc_adopt_all();
@@ -155,6 +165,7 @@ out:
   }
   gw_keystore_close(&g_gw.keys);
   gw_config_free(&g_gw.cfg);
+  if (lockfd >= 0) close(lockfd);
   return rc;
 }
 
