@@ -2,9 +2,11 @@
 #include "sluice/driver.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "shape.h"
+#include "sluice/util.h"
 
 typedef int (*check_fn)(json_t *j, char *err, size_t errlen);
 
@@ -76,12 +78,43 @@ static const row_t CTL[] = {
     {{"exited", "{s:I, s:i}", {"pid", "status"}, 1}, NULL},
 };
 
-static json_t *parse(const char *buf, size_t len, const row_t *rows, size_t n, char *err, size_t errlen) {
+/* Replaces NUL in every string value by U+FFFD, the policy sl_utf8_sanitize applies to stream text.
+ * A driver's JSON encoder writes "\u0000" for a NUL a user's code put into, say, an exception message;
+ * refusing the line would restart the driver and lose the user's state, and keeping the NUL would let
+ * it reach C strings and NUL-delimited records downstream. Recursion is bounded by jansson's parser
+ * depth limit. Returns 0 or -1 (out of memory). */
+static int scrub_nul(json_t *j) {
+  size_t i;
+  const char *k;
+  json_t *v;
+  if (json_is_string(j)) {
+    const char *s = json_string_value(j);
+    size_t len = json_string_length(j), olen;
+    if (!memchr(s, 0, len)) return 0;
+    char *clean = sl_utf8_sanitize(s, len, &olen);
+    int rc = clean && json_string_setn_nocheck(j, clean, olen) == 0 ? 0 : -1;
+    free(clean);
+    return rc;
+  }
+  if (json_is_array(j)) {
+    json_array_foreach(j, i, v) if (scrub_nul(v) < 0) return -1;
+  } else if (json_is_object(j)) {
+    json_object_foreach(j, k, v) if (scrub_nul(v) < 0) return -1;
+  }
+  return 0;
+}
+
+static json_t *parse(const char *buf, size_t len, const row_t *rows, size_t n, int allow_nul, char *err,
+                     size_t errlen) {
   json_error_t e;
-  json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e);
+  json_t *j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | (allow_nul ? JSON_ALLOW_NUL : 0), &e);
   if (!j) {
     snprintf(err, errlen, "not JSON: %s", e.text);
     return NULL;
+  }
+  if (allow_nul && scrub_nul(j) < 0) {
+    snprintf(err, errlen, "out of memory");
+    goto bad;
   }
   const char *type = json_string_value(json_object_get(j, "type"));
   const row_t *r = type ? sl_shape_find(rows, n, sizeof(rows[0]), type) : NULL;
@@ -110,7 +143,7 @@ json_t *sl_driver_event_parse(const char *line, size_t len, char *err, size_t er
     snprintf(err, errlen, "line over %u bytes", SL_DRIVER_MAX_LINE);
     return NULL;
   }
-  return parse(line, len, DRIVER_EVENTS, sizeof(DRIVER_EVENTS) / sizeof(DRIVER_EVENTS[0]), err, errlen);
+  return parse(line, len, DRIVER_EVENTS, sizeof(DRIVER_EVENTS) / sizeof(DRIVER_EVENTS[0]), 1, err, errlen);
 }
 
 json_t *sl_ctl_parse(const char *pkt, size_t len, char *err, size_t errlen) {
@@ -118,5 +151,6 @@ json_t *sl_ctl_parse(const char *pkt, size_t len, char *err, size_t errlen) {
     snprintf(err, errlen, "packet over %u bytes", SL_CTL_MAX_PACKET);
     return NULL;
   }
-  return parse(pkt, len, CTL, sizeof(CTL) / sizeof(CTL[0]), err, errlen);
+  /* both ends are ours and argv/env/cwd become C strings: a NUL is a protocol error here */
+  return parse(pkt, len, CTL, sizeof(CTL) / sizeof(CTL[0]), 0, err, errlen);
 }

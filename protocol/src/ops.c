@@ -83,9 +83,11 @@ static int check_update(json_t *c, char *err, size_t errlen) {
 }
 
 static int check_status(json_t *c, char *err, size_t errlen) {
-  /* "starting" is Jupyter's third state; accepted so a Jupyter-style kernel can be relayed as is */
-  static const char *const states[] = {"busy", "idle", "starting", NULL};
-  return one_of(c, "execution_state", states) ? 0 : fail(err, errlen, "execution_state must be busy or idle");
+  /* beyond busy|idle, the states JupyterLab knows: a runner reports its own start, restart and death */
+  static const char *const states[] = {"busy", "idle", "starting", "restarting", "dead", NULL};
+  return one_of(c, "execution_state", states)
+             ? 0
+             : fail(err, errlen, "execution_state must be busy, idle, starting, restarting or dead");
 }
 
 static int check_execute_reply(json_t *c, char *err, size_t errlen) {

@@ -105,6 +105,29 @@ static void test_malformed_lines(void) {
   CHECK(sl_driver_event_parse("x", 1, NULL, 0) == NULL);
 }
 
+/* A NUL that user code put into a string (Python's json.dumps writes it as \u0000) must not break the
+ * driver protocol: it becomes U+FFFD, wherever it sits. Control packets keep refusing it. */
+static void test_nul_in_strings(void) {
+  const char *line = "{\"type\":\"error\",\"id\":1,\"ename\":\"ValueError\",\"evalue\":\"a\\u0000b\","
+                     "\"traceback\":[\"\\u0000\",\"ok\"],\"extra\":{\"deep\":[{\"x\":\"\\u0000\\u0000\"}]}}";
+  char err[128];
+  json_t *j = sl_driver_event_parse(line, strlen(line), err, sizeof err);
+  REQUIRE(j);
+  json_t *ev = json_object_get(j, "evalue");
+  CHECK(json_string_length(ev) == 5 && memcmp(json_string_value(ev), "a\xEF\xBF\xBD" "b", 5) == 0);
+  CHECK_STREQ(json_string_value(json_array_get(json_object_get(j, "traceback"), 0)), "\xEF\xBF\xBD");
+  CHECK_STREQ(json_string_value(json_array_get(json_object_get(j, "traceback"), 1)), "ok");
+  json_t *deep = json_object_get(json_array_get(json_object_get(json_object_get(j, "extra"), "deep"), 0), "x");
+  CHECK_STREQ(json_string_value(deep), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  json_decref(j);
+  /* the type itself cannot be smuggled through */
+  EV_BAD("{\"type\":\"done\\u0000\",\"id\":1,\"status\":\"ok\"}");
+  /* NUL in a key is still refused by jansson */
+  EV_BAD("{\"type\":\"done\",\"id\":1,\"status\":\"ok\",\"a\\u0000b\":1}");
+  CTL_BAD("{\"type\":\"spawn\",\"tag\":1,\"argv\":[\"sh\\u0000-c\"],\"env\":[],\"cwd\":\"/\",\"fds\":0}");
+  CTL_BAD("{\"type\":\"spawned\",\"tag\":1,\"pid\":0,\"error\":\"\\u0000\"}");
+}
+
 static void test_line_cap(void) {
   /* a line one byte over the cap is refused before any parsing (no need to fill it) */
   char err[128];
@@ -163,6 +186,7 @@ int main(void) {
   SL_RUN(test_driver_events);
   SL_RUN(test_driver_requests);
   SL_RUN(test_malformed_lines);
+  SL_RUN(test_nul_in_strings);
   SL_RUN(test_line_cap);
   SL_RUN(test_ctl);
   return sl_test_summary();

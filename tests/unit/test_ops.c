@@ -113,6 +113,8 @@ static void test_events(void) {
   OK(SL_OP_STATUS, "{\"execution_state\":\"busy\"}");
   OK(SL_OP_STATUS, "{\"execution_state\":\"idle\"}");
   OK(SL_OP_STATUS, "{\"execution_state\":\"starting\"}");
+  OK(SL_OP_STATUS, "{\"execution_state\":\"restarting\"}");
+  OK(SL_OP_STATUS, "{\"execution_state\":\"dead\"}");
   BAD(SL_OP_STATUS, "{\"execution_state\":\"asleep\"}");
   BAD(SL_OP_STATUS, "{}");
 

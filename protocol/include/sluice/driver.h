@@ -43,7 +43,9 @@
 #define SL_CTL_MAX_FDS       8
 
 /* Parses one driver event line (without its '\n'). Returns a new object, or NULL with err filled
- * when the line is not a JSON object with a known "type" and the fields that type requires. */
+ * when the line is not a JSON object with a known "type" and the fields that type requires.
+ * A NUL inside a string value ("\u0000") is replaced by U+FFFD rather than refused, so user data
+ * cannot break the driver protocol; control packets (sl_ctl_parse) refuse it. */
 json_t *sl_driver_event_parse(const char *line, size_t len, char *err, size_t errlen);
 
 /* Parses one control packet (either direction). Same contract as above. */
