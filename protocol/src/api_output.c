@@ -89,6 +89,8 @@ struct sl_api_code_acc {
   json_t *stdout_chunks;   /* array of strings */
   json_t *stderr_chunks;
   size_t stdout_bytes, stderr_bytes, result_bytes;
+  json_t *display_ids;     /* parallel to results: transient.display_id or null */
+  int clear_pending;       /* clear_output(wait=true): clear when the next output arrives */
   json_t *error;           /* {name, value, traceback} or NULL */
   char *main_text;
   int truncated;
@@ -100,7 +102,8 @@ sl_api_code_acc_t *sl_api_code_acc_new(void) {
   a->results = json_array();
   a->stdout_chunks = json_array();
   a->stderr_chunks = json_array();
-  if (!a->results || !a->stdout_chunks || !a->stderr_chunks) sl_api_code_acc_free(&a);
+  a->display_ids = json_array();
+  if (!a->results || !a->stdout_chunks || !a->stderr_chunks || !a->display_ids) sl_api_code_acc_free(&a);
   return a;
 }
 
@@ -110,6 +113,7 @@ void sl_api_code_acc_free(sl_api_code_acc_t **ap) {
   json_decref(a->results);
   json_decref(a->stdout_chunks);
   json_decref(a->stderr_chunks);
+  json_decref(a->display_ids);
   json_decref(a->error);
   free(a->main_text);
   free(a);
@@ -197,7 +201,45 @@ static char *join_traceback(const json_t *tb) {
   return s;
 }
 
+/* Jupyter's clear_output: what the cell showed so far goes (the main result and logs stay, as the
+ * Execution reports the whole run's output streams). */
+static void clear_outputs(sl_api_code_acc_t *a) {
+  for (size_t i = json_array_size(a->results); i-- > 0;) {
+    if (json_is_true(json_object_get(json_array_get(a->results, i), "is_main_result"))) continue;
+    json_array_remove(a->results, i);
+    json_array_remove(a->display_ids, i);
+  }
+  a->clear_pending = 0;
+}
+
+static const char *display_id_of(const json_t *c) {
+  return json_string_value(json_object_get(json_object_get(c, "transient"), "display_id"));
+}
+
 int sl_api_code_acc_event(sl_api_code_acc_t *a, const char *type, const json_t *c) {
+  if (strcmp(type, "clear_output") == 0) {
+    if (json_is_true(json_object_get(c, "wait")))
+      a->clear_pending = 1;
+    else
+      clear_outputs(a);
+    return 0;
+  }
+  if (a->clear_pending && (strcmp(type, "stream") == 0 || strcmp(type, "display_data") == 0 ||
+                           strcmp(type, "execute_result") == 0))
+    clear_outputs(a);
+  if (strcmp(type, "update_display_data") == 0) {
+    const char *id = display_id_of(c);
+    const json_t *data = json_object_get(c, "data");
+    if (!id || !json_is_object(data)) return 0;
+    for (size_t i = 0; i < json_array_size(a->display_ids); i++) {
+      const char *have = json_string_value(json_array_get(a->display_ids, i));
+      if (!have || strcmp(have, id) != 0) continue;
+      json_t *r = sl_api_result_from_bundle(data, 0);
+      if (!r) return -ENOMEM;
+      json_array_set_new(a->results, i, r);
+    }
+    return 0;
+  }
   if (strcmp(type, "stream") == 0) {
     const char *name = json_string_value(json_object_get(c, "name"));
     json_t *text = json_object_get(c, "text");
@@ -229,6 +271,8 @@ int sl_api_code_acc_event(sl_api_code_acc_t *a, const char *type, const json_t *
     json_t *r = sl_api_result_from_bundle(data, main_result);
     if (!r) return -ENOMEM;
     a->result_bytes += n;
+    const char *did = display_id_of(c);
+    json_array_append_new(a->display_ids, did ? json_string(did) : json_null());
     if (main_result) {
       const char *text = json_string_value(json_object_get(r, "text"));
       free(a->main_text);

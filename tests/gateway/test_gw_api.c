@@ -195,6 +195,32 @@ int main(void) {
   json_decref(reply);
   sl_api_code_acc_free(&ca);
 
+  /* display updates replace the result with the same display_id; clear_output drops displays */
+  ca = sl_api_code_acc_new();
+  ev = J("{\"data\": {\"text/markdown\": \"**step 1**\"}, \"metadata\": {}, \"transient\": {\"display_id\": \"d1\"}}");
+  CHECK(sl_api_code_acc_event(ca, "display_data", ev) == 0);
+  json_decref(ev);
+  ev = J("{\"data\": {\"text/html\": \"<b>bold</b>\"}, \"metadata\": {}}");
+  CHECK(sl_api_code_acc_event(ca, "display_data", ev) == 0);
+  json_decref(ev);
+  ev = J("{\"data\": {\"text/markdown\": \"**step 2**\"}, \"metadata\": {}, \"transient\": {\"display_id\": \"d1\"}}");
+  CHECK(sl_api_code_acc_event(ca, "update_display_data", ev) == 0);
+  json_decref(ev);
+  reply = J("{\"status\": \"ok\", \"execution_count\": 1}");
+  res = sl_api_code_acc_finish(ca, reply);
+  results = json_object_get(res, "results");
+  CHECK(json_array_size(results) == 2);
+  CHECK(!strcmp(json_string_value(json_object_get(json_array_get(results, 0), "markdown")) ?: "", "**step 2**"));
+  json_decref(res);
+  ev = J("{\"wait\": false}");
+  CHECK(sl_api_code_acc_event(ca, "clear_output", ev) == 0);
+  json_decref(ev);
+  res = sl_api_code_acc_finish(ca, reply);
+  CHECK(json_array_size(json_object_get(res, "results")) == 0);
+  json_decref(res);
+  json_decref(reply);
+  sl_api_code_acc_free(&ca);
+
   ca = sl_api_code_acc_new();
   ev = J("{\"ename\": \"ZeroDivisionError\", \"evalue\": \"division by zero\", \"traceback\": [\"a\", \"b\"]}");
   CHECK(sl_api_code_acc_event(ca, "error", ev) == 0);
