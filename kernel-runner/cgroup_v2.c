@@ -34,10 +34,16 @@ static int enable_controllers(const char *parent) {
   if (!(avail = sl_read_file(path, 4096, NULL))) return -errno;
   char req[64] = "";
   for (const char *c = "memory\0pids\0cpu\0"; *c; c += strlen(c) + 1) {
-    char *hit = strstr(avail, c);
     size_t n = strlen(c);
-    if (hit && (hit == avail || hit[-1] == ' ') && (hit[n] == ' ' || hit[n] == '\n' || !hit[n]))
-      snprintf(req + strlen(req), sizeof req - strlen(req), "%s+%s", *req ? " " : "", c);
+    for (const char *p = avail; *p;) {
+      size_t m = strcspn(p, " \n");
+      if (m == n && !strncmp(p, c, n)) {
+        snprintf(req + strlen(req), sizeof req - strlen(req), "%s+%s", *req ? " " : "", c);
+        break;
+      }
+      p += m;
+      p += strspn(p, " \n");
+    }
   }
   free(avail);
   if (!*req) return 0;

@@ -86,8 +86,11 @@ class StdlibBackend:
                 return req.get("value", "")
 
     def _error(self, etype, evalue, tb, filename):
-        # only the cell's frames: drop the driver's own frames at the top of the stack
-        frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(_THIS_DIR)]
+        # only the cell's frames: drop everything above the first frame of a cell (the driver, ast.parse);
+        # a SyntaxError has none
+        frames = traceback.extract_tb(tb)
+        first = next((i for i, f in enumerate(frames) if f.filename.startswith("<cell-")), len(frames))
+        frames = frames[first:]
         lines = []
         if frames:
             lines.append("Traceback (most recent call last):\n")
