@@ -343,7 +343,7 @@ int lc_create(json_t *rec, lc_create_cb cb, void *ctx) {
     return rc ? rc : -EIO;
   }
   gw_lc_t *lc = lc_of(sb);
-  pid_t pid;
+  pid_t pid = -1;
   rc = lc ? spawn_runner(sb, &pid) : -ENOMEM;
   if (rc == 0) rc = watch_runner(sb, pid);
   if (rc < 0) {

@@ -34,7 +34,7 @@ static int next_seg(const char **p, const char **seg) {
 }
 
 static int pattern_fits(const char *pat, const char *path, gw_match_t *m) {
-  const char *ps, *xs;
+  const char *ps = NULL, *xs = NULL;
   m->n_params = 0;
   /* "/a/b/" and "/a/b" are the same route */
   size_t plen = strlen(path);
