@@ -2,9 +2,10 @@
 
 fd 3 carries requests (JSON lines) from the runner, fd 4 carries events (JSON lines) back; fds 1 and 2 are
 the real stdout/stderr pipes (run with -u), flushed before every event so the runner can order output
-before results. Standard library only; the execution backend is swappable (SLUICE_PY_BACKEND=ipython
-selects ipython_backend.Backend, which has the same interface: Backend(emit).execute(id, code, silent,
-store_history) -> (status, execution_count)).
+before results. The execution backend is IPython's InteractiveShell (ipython_backend.Backend) when IPython
+is importable; otherwise, or with SLUICE_PY_BACKEND=stdlib, the standard-library StdlibBackend below. Both
+have the same interface: Backend(emit, channel).execute(id, code, silent, store_history) ->
+(status, execution_count). SIGINT raises KeyboardInterrupt only while a cell runs (interrupt, timeout).
 """
 import ast
 import builtins
@@ -51,6 +52,22 @@ class Channel:
         return json.loads(line)
 
 
+def read_input(channel, emit, req_id, prompt="", password=False):
+    """input() for a cell: asks the runner (input_request) and waits for its input_reply. A runner with no
+    client that can answer replies with an error, raised here as EOFError(error) so the cell never hangs."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    emit({"type": "input_request", "id": req_id, "prompt": str(prompt), "password": bool(password)})
+    while True:
+        req = channel.read()
+        if req is None:
+            raise EOFError("input(): the runner went away")
+        if req.get("type") == "input_reply" and req.get("id") == req_id:
+            if "error" in req:
+                raise EOFError(req["error"])
+            return req.get("value", "")
+
+
 class _Interruptible:
     """SIGINT raises KeyboardInterrupt only while a cell runs; between cells it is ignored, so an
     interrupt that arrives late cannot kill the driver."""
@@ -74,16 +91,7 @@ class StdlibBackend:
         builtins.input = self._input
 
     def _input(self, prompt=""):
-        sys.stdout.flush()
-        self.emit({"type": "input_request", "id": self.req_id, "prompt": str(prompt), "password": False})
-        while True:
-            req = self.channel.read()
-            if req is None:
-                raise EOFError("the runner went away")
-            if req.get("type") == "input_reply" and req.get("id") == self.req_id:
-                if "error" in req:
-                    raise EOFError(req["error"])
-                return req.get("value", "")
+        return read_input(self.channel, self.emit, self.req_id, prompt)
 
     def _error(self, etype, evalue, tb, filename):
         # only the cell's frames: drop everything above the first frame of a cell (the driver, ast.parse);
@@ -107,7 +115,6 @@ class StdlibBackend:
         # tracebacks show the cell's source lines through linecache
         linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
         status = "ok"
-        _Interruptible.running = True
         try:
             tree = ast.parse(code, filename, "exec")
             last = None
@@ -121,21 +128,25 @@ class StdlibBackend:
                     self.emit({"type": "result", "id": req_id, "data": {"text/plain": repr(value)},
                                "metadata": {}, "is_main_result": True, "execution_count": self.count})
         except BaseException as e:  # SystemExit and KeyboardInterrupt end the cell, not the driver
-            _Interruptible.running = False
             status = "error"
             self._error(type(e), e, e.__traceback__, filename)
         finally:
-            _Interruptible.running = False
             sys.stdout.flush()
             sys.stderr.flush()
         return status, self.count
 
 
 def make_backend(emit, channel):
-    if os.environ.get("SLUICE_PY_BACKEND") == "ipython":
+    if os.environ.get("SLUICE_PY_BACKEND", "ipython") != "stdlib":
         sys.path.insert(0, _THIS_DIR)
-        import ipython_backend
-        return ipython_backend.Backend(emit)
+        try:
+            import ipython_backend
+        except ImportError as e:  # no IPython in this image: plain Python still works
+            sys.path.remove(_THIS_DIR)
+            print(f"sluice: IPython unavailable ({e}); using the standard-library backend", file=sys.stderr)
+        else:
+            sys.path.remove(_THIS_DIR)
+            return ipython_backend.Backend(emit, channel, read_input)
     return StdlibBackend(emit, channel)
 
 
@@ -153,8 +164,16 @@ def main():
         if req.get("type") != "execute":
             continue
         rid = req["id"]
-        status, count = backend.execute(rid, req.get("code", ""), bool(req.get("silent")),
-                                        req.get("store_history", True))
+        _Interruptible.running = True
+        try:
+            status, count = backend.execute(rid, req.get("code", ""), bool(req.get("silent")),
+                                            req.get("store_history", True))
+        except KeyboardInterrupt:  # an interrupt that landed outside the cell's own try
+            status, count = "error", getattr(backend, "count", 0)
+            channel.emit({"type": "error", "id": rid, "ename": "KeyboardInterrupt", "evalue": "",
+                          "traceback": ["KeyboardInterrupt"]})
+        finally:
+            _Interruptible.running = False
         channel.emit({"type": "done", "id": rid, "status": status, "execution_count": count})
 
 

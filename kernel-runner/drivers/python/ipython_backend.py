@@ -9,12 +9,17 @@ import os
 import sys
 
 # Figures go through matplotlib-inline (Agg underneath): every figure open at the end of a cell is sent
-# as a PNG display and closed, exactly as ipykernel does. Must be set before matplotlib is imported.
-os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+# as a PNG display and closed, exactly as ipykernel does. Must be set before matplotlib is imported (it is
+# not imported here: startup stays cheap). The image's plain "Agg" (meant for the stdlib backend, where
+# nothing could show a figure) is replaced; any other explicit choice is the user's and is kept.
+_INLINE = "module://matplotlib_inline.backend_inline"
+if os.environ.get("MPLBACKEND", "").lower() in ("", "agg"):
+    os.environ["MPLBACKEND"] = _INLINE
 
 from IPython.core.displayhook import DisplayHook  # noqa: E402
 from IPython.core.displaypub import DisplayPublisher  # noqa: E402
 from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+from traitlets.config import Config  # noqa: E402
 
 
 class _Current:
@@ -71,17 +76,38 @@ class SluiceShell(InteractiveShell):
 class Backend:
     """One interpreter's state. execute() runs a cell and returns (status, execution_count)."""
 
-    def __init__(self, emit):
+    def __init__(self, emit, channel, read_input):
         SluiceDisplayPublisher.emit = staticmethod(emit)
         SluiceDisplayHook.emit = staticmethod(emit)
         self.emit = emit
-        self.shell = SluiceShell.instance(displayhook_class=SluiceDisplayHook,
-                                               display_pub_class=SluiceDisplayPublisher,
-                                               colors="Linux")
+        # figures keep the size the user asked for (figsize x dpi) instead of ipykernel's tight crop
+        config = Config()
+        config.InlineBackend.print_figure_kwargs = {"bbox_inches": None}
+        self.shell = SluiceShell.instance(config=config, displayhook_class=SluiceDisplayHook,
+                                          display_pub_class=SluiceDisplayPublisher,
+                                          colors="Linux")
         self.shell._showtraceback = self._showtraceback
+        # !cmd writes straight to the driver's stdout/stderr pipes (live, "\n" endings, stderr kept
+        # apart) rather than through pexpect's pty, which merges the streams and ends lines with "\r\n"
+        self.shell.system = self.shell.system_raw
         self._error = None
-        # input() without a client: a clear EOFError instead of a read from a pipe that never answers
-        self.input_hook = None
+
+        # input() and getpass() ask the runner, as ipykernel's raw_input does; with no client that can
+        # answer the cell gets EOFError with the runner's reason instead of reading a pipe that never answers
+        def _input(prompt=""):
+            return read_input(channel, emit, _Current.req_id, prompt)
+
+        def _getpass(prompt="Password: ", stream=None):
+            return read_input(channel, emit, _Current.req_id, prompt, password=True)
+
+        import builtins
+        import getpass
+        builtins.input = _input
+        getpass.getpass = _getpass
+
+    @property
+    def count(self):
+        return self.shell.execution_count - 1
 
     def _showtraceback(self, etype, evalue, stb):
         sys.stdout.flush()
