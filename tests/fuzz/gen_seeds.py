@@ -1,0 +1,169 @@
+#!/usr/bin/python3
+"""Writes the hand-made seed inputs of the fuzz corpora (tests/fuzz/corpus/<target>/seed-*).
+
+Run from anywhere with /usr/bin/python3 tests/fuzz/gen_seeds.py; it only (re)writes seed-* files, so
+inputs found by libFuzzer (named by their SHA-1) stay. Input formats are those of the fuzz_*.c targets.
+"""
+import hashlib
+import hmac
+import json
+import os
+import struct
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FUZZ_KEY = b"fuzz-key-0123"  # fuzz_wire_decode.c's KEY
+DELIM = b"<IDS|MSG>"
+
+
+def write(target, name, data):
+    d = os.path.join(HERE, "corpus", target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode()
+    with open(os.path.join(d, "seed-" + name), "wb") as f:
+        f.write(data)
+
+
+def wire_input(flags, frames):
+    out = bytes([flags])
+    for f in frames:
+        out += struct.pack(">H", len(f)) + f
+    return out
+
+
+def signed(dicts, key=FUZZ_KEY):
+    h = hmac.new(key, digestmod=hashlib.sha256)
+    for d in dicts:
+        h.update(d)
+    return h.hexdigest().encode()
+
+
+def wire_seeds():
+    header = json.dumps({"msg_id": "5b1f0c64-8f0e-4b8e-9f38-3d1c2b0a9e11", "session": "s-1", "username": "sluice",
+                         "date": "2026-01-01T00:00:00.000000Z", "msg_type": "execute_request",
+                         "version": "5.3"}, separators=(",", ":")).encode()
+    content = b'{"code":"print(1)","silent":false}'
+    dicts = [header, b"{}", b"{}", content]
+    write("wire_decode", "valid-signed", wire_input(1, [DELIM, signed(dicts)] + dicts))
+    write("wire_decode", "valid-resign", wire_input(3, [DELIM, b"0" * 64] + dicts))
+    write("wire_decode", "valid-unsigned", wire_input(0, [DELIM, b""] + dicts))
+    write("wire_decode", "idents-buffers",
+          wire_input(3, [b"0b7e6a3c-2f4d-4c1e-9a8b-7c6d5e4f3a2b", b"\x00\xff", DELIM, b""] + dicts + [b"\x00buf", b""]))
+    reply = json.dumps({"msg_id": "r", "session": "s", "msg_type": "execute_reply"}).encode()
+    parent = header
+    write("wire_decode", "reply-with-parent",
+          wire_input(3, [b"peer", DELIM, b""] + [reply, parent, b'{"m":1}', b'{"status":"ok","execution_count":1}']))
+    write("wire_decode", "unicode",
+          wire_input(3, [DELIM, b""] + [header, b"{}", b'{"a":"caf\\u00e9 \xe2\x82\xac \\ud83d\\ude00"}', b"{}"]))
+    write("wire_decode", "no-delim", wire_input(1, [b"x", signed(dicts)] + dicts))
+    write("wire_decode", "too-few-frames", wire_input(3, [DELIM, b""] + dicts[:3]))
+    write("wire_decode", "bad-signature", wire_input(1, [DELIM, b"f" * 64] + dicts))
+    write("wire_decode", "bad-json", wire_input(3, [DELIM, b""] + [b'{"msg_id":', b"{}", b"{}", b"{}"]))
+    write("wire_decode", "not-object", wire_input(3, [DELIM, b""] + [header, b"[]", b"{}", b"{}"]))
+    write("wire_decode", "dup-keys", wire_input(3, [DELIM, b""] + [header, b"{}", b"{}", b'{"a":1,"a":2}']))
+    write("wire_decode", "header-missing-type",
+          wire_input(3, [DELIM, b""] + [b'{"msg_id":"m","session":"s"}', b"{}", b"{}", b"{}"]))
+    write("wire_decode", "nul-escape", wire_input(3, [DELIM, b""] + [header, b"{}", b"{}", b'{"t":"a\\u0000"}']))
+    write("wire_decode", "many-idents", wire_input(3, [b"i"] * 17 + [DELIM, b""] + dicts))
+    write("wire_decode", "deep-nesting", wire_input(3, [DELIM, b""] + [header, b"{}", b"{}",
+                                                                       b'{"a":' + b"[" * 300 + b"]" * 300 + b"}"]))
+    write("wire_decode", "empty", b"")
+
+
+def driver_seeds():
+    ev = {
+        "ready": {"type": "ready", "language": "python", "version": "3.11.2"},
+        "result": {"type": "result", "id": 1, "data": {"text/plain": "2"}, "metadata": {}, "is_main_result": True,
+                   "execution_count": 1},
+        "display": {"type": "display", "id": 1, "data": {"image/png": "iVBORw0KGgo="}, "metadata": {},
+                    "transient": {"display_id": "d1"}, "update": False},
+        "display-update": {"type": "display", "id": 1, "data": {"text/plain": "x"}, "metadata": {},
+                           "transient": {"display_id": "d1"}, "update": True},
+        "clear-output": {"type": "clear_output", "id": 1, "wait": True},
+        "input-request": {"type": "input_request", "id": 1, "prompt": "name? ", "password": False},
+        "error": {"type": "error", "id": 1, "ename": "ZeroDivisionError", "evalue": "division by zero",
+                  "traceback": ["Traceback (most recent call last):", "ZeroDivisionError: division by zero"]},
+        "error-nul": {"type": "error", "id": 1, "ename": "ValueError", "evalue": "a\x00b", "traceback": []},
+        "done": {"type": "done", "id": 1, "status": "ok", "execution_count": 1},
+        "done-error": {"type": "done", "id": 2, "status": "error", "execution_count": 2},
+        "execute": {"type": "execute", "id": 3, "code": "print(1)", "silent": False, "store_history": True},
+        "input-reply": {"type": "input_reply", "id": 3, "value": "Ada"},
+        "input-reply-error": {"type": "input_reply", "id": 3, "error": "no client can answer"},
+    }
+    for name, obj in ev.items():
+        write("driver_event", name, json.dumps(obj, ensure_ascii=False))
+    write("driver_event", "bad-unknown-type", '{"type":"nope","id":1}')
+    write("driver_event", "bad-truncated", '{"type":"done","id":1,"status":"o')
+    write("driver_event", "bad-array", '[{"type":"done"}]')
+    write("driver_event", "bad-status", '{"type":"done","id":1,"status":"maybe"}')
+    write("driver_event", "bad-nan", '{"type":"result","id":1,"data":{"x":NaN}}')
+    write("driver_event", "bad-dup", '{"type":"done","type":"ready","id":1,"status":"ok"}')
+
+
+def ctl_seeds():
+    pk = {
+        "spawn": {"type": "spawn", "tag": 1, "argv": ["/bin/sh", "-c", "echo hi"], "env": ["PATH=/usr/bin:/bin"],
+                  "cwd": "/home/user", "fds": 3},
+        "signal": {"type": "signal", "pid": 42, "signal": 9, "group": True},
+        "spawned": {"type": "spawned", "tag": 1, "pid": 42},
+        "spawned-error": {"type": "spawned", "tag": 1, "pid": 0, "error": "ENOENT"},
+        "exited": {"type": "exited", "pid": 42, "status": 256},
+    }
+    for name, obj in pk.items():
+        write("ctl", name, json.dumps(obj))
+    write("ctl", "bad-fds", '{"type":"spawn","tag":1,"argv":["x"],"env":[],"cwd":"/","fds":99}')
+    write("ctl", "bad-extra-key", '{"type":"exited","pid":1,"status":0,"x":1}')
+    write("ctl", "bad-nul", '{"type":"spawn","tag":1,"argv":["a\\u0000b"],"env":[],"cwd":"/","fds":0}')
+    write("ctl", "bad-empty", "")
+
+
+def ops_seeds():
+    seeds = {
+        "execute_request": {"code": "print(1)", "silent": False, "store_history": True, "timeout_ms": 1000,
+                            "env": {"A": "1"}, "context_id": "c"},
+        "sluice_exec_request": {"command": "ls -la", "cwd": "/tmp", "env": {"K": "v"}, "timeout_ms": 5, "stdin": ""},
+        "interrupt_request": {"context_id": "c"},
+        "shutdown_request": {"restart": False},
+        "sluice_ping_request": {},
+        "sluice_hello": {"sandbox_id": "0b7e6a3c-2f4d-4c1e-9a8b-7c6d5e4f3a2b", "state": "ready", "init_pid": 10,
+                         "runner_pid": 9},
+        "status": {"execution_state": "busy"},
+        "stream": {"name": "stdout", "text": "hello\n"},
+        "execute_result": {"execution_count": 1, "data": {"text/plain": "2"}, "metadata": {}},
+        "display_data": {"data": {"image/png": "x"}, "metadata": {}, "transient": {"display_id": "d"}},
+        "update_display_data": {"data": {}, "metadata": {}, "transient": {"display_id": "d"}},
+        "clear_output": {"wait": False},
+        "error": {"ename": "E", "evalue": "v", "traceback": ["t"]},
+        "execute_reply": {"status": "error", "execution_count": 1, "ename": "E", "evalue": "v", "traceback": []},
+        "sluice_exec_reply": {"exit_code": 0, "cwd": "/", "duration_ms": 3, "timed_out": False},
+        "interrupt_reply": {"status": "ok"},
+        "shutdown_reply": {"status": "ok", "restart": False},
+        "sluice_ping_reply": {"status": "ok"},
+        "sluice_error_reply": {"status": "error", "code": "bad_request", "message": "m"},
+    }
+    for t, c in seeds.items():
+        write("ops_validate", t, t + "\n" + json.dumps(c))
+    write("ops_validate", "exec-argv", 'sluice_exec_request\n{"argv":["ls","-l"]}')
+    write("ops_validate", "bad-exec-both", 'sluice_exec_request\n{"argv":["ls"],"command":"ls"}')
+    write("ops_validate", "bad-timeout", 'execute_request\n{"code":"1","timeout_ms":-1}')
+    write("ops_validate", "bad-unknown", 'kernel_info_request\n{}')
+    write("ops_validate", "bad-array", 'sluice_ping_request\n[]')
+
+
+def utf8_seeds():
+    write("utf8", "ascii", b"hello, world\n")
+    write("utf8", "multibyte", "café € 😀 日本 \U0010ffff".encode())
+    write("utf8", "overlong", b"\xc0\x80\xe0\x80\xaf\xf0\x80\x80\xaf")
+    write("utf8", "surrogates", b"\xed\xa0\x80\xed\xbf\xbf")
+    write("utf8", "too-big", b"\xf4\x90\x80\x80\xf5\x80\x80\x80\xff\xfe")
+    write("utf8", "truncated", b"abc\xe2\x82")
+    write("utf8", "nul", b"a\x00b")
+    write("utf8", "lone-continuation", b"\x80\xbf\x80")
+
+
+if __name__ == "__main__":
+    wire_seeds()
+    driver_seeds()
+    ctl_seeds()
+    ops_seeds()
+    utf8_seeds()
