@@ -1,6 +1,7 @@
 /* handlers_sandboxes.c — create, list, get, delete, delete-all. */
 #include "handlers.h"
 
+#include "envfile.h"
 #include "lifecycle.h"
 #include "sluice/api.h"
 
@@ -54,8 +55,9 @@ static int image_known(const char *image) {
 void h_sb_create(gw_session_t *s, json_t *body) {
   sl_api_err_t err;
   json_t *rec = NULL;
-  if (sl_api_parse_create(body, &rec, &err) < 0) {
+  if (sl_api_parse_create(body, &rec, &err) < 0 || gw_envfile_apply(rec, &err) < 0) {
     session_reply_error(s, err.status, err.code, "%s", err.message);
+    json_decref(rec);
     return;
   }
   const char *ns = json_string_value(json_object_get(rec, "namespace"));

@@ -12,10 +12,21 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #define SL_CG_MAX_DIRS 4
 #define SL_CG_DEFAULT_PIDS_MAX "4096"
+
+/* The create body's "limits", parsed (0 = not given). */
+typedef struct {
+  uint64_t memory;      /* bytes: hard limit, no swap */
+  uint64_t cpu_milli;   /* millicores: CFS quota per 100 ms period */
+  uint64_t pids;        /* tasks; 0 = SL_CG_DEFAULT_PIDS_MAX */
+  uint64_t storage;     /* bytes: size of the writable tmpfs (ns_mount.c), not a cgroup knob */
+} sl_limits_t;
+
+#define SL_CG_CPU_PERIOD_US 100000
 
 typedef struct {
   int version;                           /* 1 or 2 */
@@ -30,6 +41,13 @@ typedef struct {
 int sl_cgroup_plan(sl_cgroup_t *cg, const char *id);
 /* Creates the directories with default limits. Returns 0 or -errno. */
 int sl_cgroup_create(sl_cgroup_t *cg);
+/* Writes the limits into the created directories (cgroup_limits.c). Returns 0 or -errno. */
+int sl_cgroup_apply_limits(const sl_cgroup_t *cg, const sl_limits_t *lim);
+/* Total OOM kills so far in the sandbox cgroup (v1 memory.oom_control, v2 memory.events "oom_kill").
+ * Returns 0 and *n, or -errno (no memory controller, old kernel without the counter). */
+int sl_cgroup_oom_kills(const sl_cgroup_t *cg, uint64_t *n);
+/* "key value" lines (memory.events, memory.oom_control, cpu.stat): the value of key. 0 or -ENOENT. */
+int sl_cg_keyed_value(const char *text, const char *key, uint64_t *out);
 /* Moves pid (host pid) into the sandbox cgroup(s). */
 int sl_cgroup_attach(sl_cgroup_t *cg, pid_t pid);
 /* Kills every task left in the sandbox cgroups and removes the directories, waiting at most

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "rutil.h"
+#include "sluice/api.h"
 
 static int fail(char *err, size_t errlen, int rc, const char *fmt, const char *arg) {
   snprintf(err, errlen, fmt, arg);
@@ -39,6 +40,55 @@ static int safe_name(const char *s) {
   for (; *s; s++)
     if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_' && *s != '.') return 0;
   return 1;
+}
+
+/* A limit given as a string ("512Mi", "500m") or a plain integer; the gateway validated both forms. */
+static int limit_value(json_t *v, int cpu, uint64_t *out) {
+  char buf[40];
+  const char *s = json_string_value(v);
+  if (json_is_integer(v) && json_integer_value(v) > 0) {
+    snprintf(buf, sizeof buf, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    s = buf;
+  }
+  if (!s) return -EINVAL;
+  return cpu ? sl_api_parse_cpu(s, out) : sl_api_parse_bytes(s, out);
+}
+
+static int load_limits(sl_config_t *c, char *err, size_t errlen) {
+  json_t *l = json_object_get(c->sandbox, "limits"), *v;
+  if (!l) return 0;
+  if (!json_is_object(l)) return fail(err, errlen, -EINVAL, "%s", "sandbox.json: limits must be an object");
+  if ((v = json_object_get(l, "memory")) && limit_value(v, 0, &c->limits.memory) < 0)
+    return fail(err, errlen, -EINVAL, "%s", "sandbox.json: bad limits.memory");
+  if ((v = json_object_get(l, "ephemeral-storage")) && limit_value(v, 0, &c->limits.storage) < 0)
+    return fail(err, errlen, -EINVAL, "%s", "sandbox.json: bad limits.ephemeral-storage");
+  if ((v = json_object_get(l, "cpu")) && limit_value(v, 1, &c->limits.cpu_milli) < 0)
+    return fail(err, errlen, -EINVAL, "%s", "sandbox.json: bad limits.cpu");
+  if ((v = json_object_get(l, "pids"))) {
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+      return fail(err, errlen, -EINVAL, "%s", "sandbox.json: bad limits.pids");
+    c->limits.pids = (uint64_t)json_integer_value(v);
+  }
+  return 0;
+}
+
+/* cap_add minus cap_drop; names were validated by the gateway, an unknown one here is an error. */
+static int load_caps(sl_config_t *c, char *err, size_t errlen) {
+  uint64_t add = 0, drop = 0;
+  const char *keys[2] = {"cap_add", "cap_drop"};
+  for (int k = 0; k < 2; k++) {
+    json_t *a = json_object_get(c->sandbox, keys[k]), *v;
+    size_t i;
+    json_array_foreach(a, i, v) {
+      const char *name = json_string_value(v);
+      int cap = name ? sl_api_cap_parse(name) : -1;
+      if (cap == SL_API_CAP_ALL && k == 1) drop = ~0ull;
+      else if (cap < 0 || cap == SL_API_CAP_ALL) return fail(err, errlen, -EINVAL, "sandbox.json: bad capability %s", name ? name : "?");
+      else *(k ? &drop : &add) |= 1ull << cap;
+    }
+  }
+  c->caps = add & ~drop;
+  return 0;
 }
 
 static int merge_env(json_t *dst, json_t *src) {
@@ -102,8 +152,19 @@ int sl_config_load(sl_config_t *c, int argc, char **argv, char *err, size_t errl
   json_int_t gid = json_integer_value(json_object_get(user, "gid"));
   if (uid < 0 || uid >= SL_UID_RANGE || gid < 0 || gid >= SL_UID_RANGE)
     return fail(err, errlen, -EINVAL, "%s", "image.json: user uid/gid out of range");
-  c->uid = (uid_t)uid;
-  c->gid = (gid_t)gid;
+  /* root inside by default (Katakate's pods run as the image's root); the non-root flags pick the image's
+   * unprivileged user. Either way the host sees uid_base + uid, never a real host user. */
+  if (json_is_true(json_object_get(c->sandbox, "pod_non_root")) ||
+      json_is_true(json_object_get(c->sandbox, "container_non_root"))) {
+    c->uid = uid ? (uid_t)uid : 65532;
+    c->gid = gid ? (gid_t)gid : 65532;
+  } else {
+    c->uid = 0;
+    c->gid = 0;
+  }
+  int lrc = load_limits(c, err, errlen);
+  if (lrc == 0) lrc = load_caps(c, err, errlen);
+  if (lrc < 0) return lrc;
 
   c->workdir = json_string_value(json_object_get(c->sandbox, "cwd"));
   if (!c->workdir || c->workdir[0] != '/') c->workdir = json_string_value(json_object_get(c->image, "workdir"));

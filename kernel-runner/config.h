@@ -10,7 +10,10 @@
 #include <jansson.h>
 #include <limits.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "cgroup.h"
 
 #define SL_CFG_MAX_JSON   (1u << 20)   /* sandbox.json / image.json */
 #define SL_CFG_MAX_KEY    4096
@@ -32,8 +35,12 @@ typedef struct {
   char hostname[65];
   const char *workdir;            /* borrowed from sandbox/image json */
   unsigned long uid_base;
-  uid_t uid;                      /* the user inside (image "user") */
+  uid_t uid;                      /* who runs user code inside: 0 (root of the user namespace, mapped to
+                                     uid_base) unless pod_non_root/container_non_root ask for the image's
+                                     user (65532) */
   gid_t gid;
+  sl_limits_t limits;             /* sandbox.json "limits" (validated by the gateway, parsed again here) */
+  uint64_t caps;                  /* capabilities user code keeps: cap_add minus cap_drop (default none) */
 } sl_config_t;
 
 /* Parses the command line (argv stays alive) and loads the files. On error returns -errno/-EINVAL with a

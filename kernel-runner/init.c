@@ -32,7 +32,8 @@ static char **str_array(json_t *a) {
 }
 
 /* In the forked child: becomes the requested process or writes errno to errfd and exits. */
-static void __attribute__((noreturn)) child_exec(json_t *req, int *fds, size_t nfds, int errfd, uid_t uid, gid_t gid) {
+static void __attribute__((noreturn)) child_exec(json_t *req, int *fds, size_t nfds, int errfd, uid_t uid, gid_t gid,
+                                                   uint64_t caps) {
   int err = 0;
   sigset_t all;
   sigemptyset(&all);
@@ -51,7 +52,7 @@ static void __attribute__((noreturn)) child_exec(json_t *req, int *fds, size_t n
   }
   char **argv = str_array(json_object_get(req, "argv")), **envp = str_array(json_object_get(req, "env"));
   if (!argv || !envp) { errno = ENOMEM; goto fail; }
-  if ((err = sl_caps_drop_to(uid, gid)) < 0) { errno = -err; goto fail; }
+  if ((err = sl_caps_drop_to(uid, gid, caps)) < 0) { errno = -err; goto fail; }
   /* nothing of init's (control socket, other sessions' pipes) may leak into user code (runc
    * CVE-2024-21626 class) */
   if (syscall(SYS_close_range, nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) goto fail;
@@ -65,14 +66,14 @@ fail:
   _exit(127);
 }
 
-static void on_spawn(int ctl, json_t *req, int *fds, size_t nfds, uid_t uid, gid_t gid) {
+static void on_spawn(int ctl, json_t *req, int *fds, size_t nfds, uid_t uid, gid_t gid, uint64_t caps) {
   json_int_t tag = json_integer_value(json_object_get(req, "tag"));
   int p[2] = {-1, -1}, err = 0;
   pid_t pid = -1;
   if ((size_t)json_integer_value(json_object_get(req, "fds")) != nfds) err = EBADF;
   else if (pipe2(p, O_CLOEXEC) < 0) err = errno;
   else if ((pid = fork()) < 0) err = errno;
-  else if (pid == 0) child_exec(req, fds, nfds, p[1], uid, gid);
+  else if (pid == 0) child_exec(req, fds, nfds, p[1], uid, gid, caps);
   if (p[1] >= 0) close(p[1]);
   if (pid > 0) {
     ssize_t n;
@@ -105,7 +106,7 @@ static void reap(int ctl) {
   }
 }
 
-int sl_init_main(int ctl, uid_t uid, gid_t gid) {
+int sl_init_main(int ctl, uid_t uid, gid_t gid, uint64_t caps) {
   prctl(PR_SET_NAME, "sluice-init", 0, 0, 0);
   /* execve may clear the parent-death signal; the supervisor's death must still end the sandbox */
   prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
@@ -135,7 +136,7 @@ int sl_init_main(int ctl, uid_t uid, gid_t gid) {
       if (rc == -EAGAIN || rc == -EBADMSG) continue;
       if (rc < 0) break;
       const char *type = json_string_value(json_object_get(req, "type"));
-      if (!strcmp(type, "spawn")) on_spawn(ctl, req, fds, nfds, uid, gid);
+      if (!strcmp(type, "spawn")) on_spawn(ctl, req, fds, nfds, uid, gid, caps);
       else {
         for (size_t i = 0; i < nfds; i++) close(fds[i]);
         if (!strcmp(type, "signal")) on_signal(req);

@@ -9,9 +9,11 @@
 #ifndef SLUICE_RUNNER_INIT_H
 #define SLUICE_RUNNER_INIT_H
 
+#include <stdint.h>
 #include <sys/types.h>
 
 /* Runs the init loop; returns the process exit code. */
-int sl_init_main(int ctl, uid_t uid, gid_t gid);
+/* caps: capability bits user processes keep (cap_add minus cap_drop). */
+int sl_init_main(int ctl, uid_t uid, gid_t gid, uint64_t caps);
 
 #endif

@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -18,6 +20,7 @@
 #define BASE "/tmp"           /* in our own mount namespace only; pivot_root moves it away again */
 #define NEW "/newroot"
 #define OLD "/oldroot"
+#define RW "/rw"              /* the shared writable tmpfs (ephemeral-storage), outside the new root */
 
 /* Paths masked in /proc (runc CVE-2025-52881 / CVE-2025-31133 class; isolation.md). */
 static const char *const PROC_MASK_FILES[] = {"kcore", "keys", "latency_stats", "timer_list", "timer_stats",
@@ -147,21 +150,47 @@ static int step_symlinks(ctx_t *c) {
   return 0;
 }
 
+/* A writable directory at path inside the new root. With limits.ephemeral-storage every writable place
+ * is a directory of ONE tmpfs of that size, bound into place, so the limit is a total: filling it is
+ * ENOSPC inside and nothing lands on the host (tmpfs pages are also charged to the memory cgroup).
+ * Without it each place is its own tmpfs of the image's size. */
+static int writable_at(ctx_t *c, const char *path, const char *size, const char *mode, int owned, unsigned long flags) {
+  static unsigned seq;
+  char to[PATH_MAX], opts[128];
+  const sl_mount_spec_t *sp = c->spec;
+  snprintf(to, sizeof to, NEW "%s", path);
+  if (!sp->storage) {
+    int n = snprintf(opts, sizeof opts, "size=%s,mode=%s", size ? size : "64m", mode ? mode : "0755");
+    if (owned) snprintf(opts + n, sizeof opts - n, ",uid=%u,gid=%u", (unsigned)sp->uid, (unsigned)sp->gid);
+    int rc = tmpfs_at(to, opts, flags);
+    return rc < 0 ? failf(c, rc, "tmpfs", path) : 0;
+  }
+  char dir[64];
+  int rc;
+  if (seq == 0) {
+    snprintf(opts, sizeof opts, "size=%" PRIu64 ",mode=0755", sp->storage);
+    if ((rc = tmpfs_at(RW, opts, MS_NOSUID | MS_NODEV)) < 0) return failf(c, rc, "storage tmpfs", NULL);
+  }
+  snprintf(dir, sizeof dir, RW "/%u", seq++);
+  if (mkdir(dir, 0755) < 0 || chmod(dir, (mode_t)strtol(mode ? mode : "0755", NULL, 8)) < 0 ||
+      (owned && chown(dir, sp->uid, sp->gid) < 0))
+    return failf(c, -errno, "storage dir", path);
+  if ((rc = sl_mkdir_p(to, 0755)) < 0) return failf(c, rc, "mkdir", path);
+  if (mount(dir, to, NULL, MS_BIND, NULL) < 0) return failf(c, -errno, "bind storage", path);
+  if (mount(NULL, to, NULL, MS_REMOUNT | MS_BIND | flags, NULL) < 0) return failf(c, -errno, "remount storage", path);
+  return 0;
+}
+
 static int step_tmpfs(ctx_t *c) {
   json_t *list = json_object_get(c->spec->rootfs, "tmpfs"), *t;
   size_t i;
   json_array_foreach(list, i, t) {
     const char *path = json_string_value(json_object_get(t, "path"));
-    const char *size = json_string_value(json_object_get(t, "size"));
-    const char *mode = json_string_value(json_object_get(t, "mode"));
-    char to[PATH_MAX], opts[128];
     if (!path || path[0] != '/' || strstr(path, "..")) return failf(c, -EINVAL, "image tmpfs", path);
-    snprintf(to, sizeof to, NEW "%s", path);
-    int n = snprintf(opts, sizeof opts, "size=%s,mode=%s", size ? size : "64m", mode ? mode : "0755");
-    if (json_is_true(json_object_get(t, "owned")))
-      snprintf(opts + n, sizeof opts - n, ",uid=%u,gid=%u", (unsigned)c->spec->uid, (unsigned)c->spec->gid);
-    int rc = tmpfs_at(to, opts, MS_NOSUID | MS_NODEV);
-    if (rc < 0) return failf(c, rc, "tmpfs", path);
+    int rc = writable_at(c, path, json_string_value(json_object_get(t, "size")),
+                         json_string_value(json_object_get(t, "mode")), json_is_true(json_object_get(t, "owned")),
+                         MS_NOSUID | MS_NODEV);
+    if (rc < 0) return rc;
   }
   return 0;
 }
@@ -180,7 +209,7 @@ static int step_dev(ctx_t *c) {
   /* a private devpts instance: the host's ptys stay invisible */
   if (mount("devpts", NEW "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620") < 0)
     return failf(c, -errno, "mount", "devpts");
-  if ((rc = tmpfs_at(NEW "/dev/shm", "size=64m,mode=1777", MS_NOSUID | MS_NODEV)) < 0) return failf(c, rc, "tmpfs", "/dev/shm");
+  if ((rc = writable_at(c, "/dev/shm", "64m", "1777", 0, MS_NOSUID | MS_NODEV)) < 0) return rc;
   static const char *const links[][2] = {{"pts/ptmx", "ptmx"},        {"/proc/self/fd", "fd"},
                                          {"/proc/self/fd/0", "stdin"}, {"/proc/self/fd/1", "stdout"},
                                          {"/proc/self/fd/2", "stderr"}};

@@ -9,14 +9,16 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct {
   json_t *rootfs;           /* image.json "rootfs" (binds, symlinks, tmpfs, size) */
   const char *drivers_dir;  /* host path, bound read-only at SL_DRIVERS_MOUNT */
   const char *hostname;     /* for /etc/hostname and /etc/hosts */
-  uid_t uid;                /* the image's user (owner of tmpfs entries marked "owned") */
+  uid_t uid;                /* the user running code inside (owner of tmpfs entries marked "owned") */
   gid_t gid;
+  uint64_t storage;         /* limits.ephemeral-storage in bytes, 0 = the image's per-tmpfs sizes */
 } sl_mount_spec_t;
 
 /* Runs in the child (root of its user namespace, in its new mount and pid namespaces). On failure

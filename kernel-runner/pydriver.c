@@ -153,6 +153,12 @@ int sl_py_pollfds(sl_py_t *p, struct pollfd *pfd, int congested) {
 static void on_gone(sl_py_t *p, const char *ename, const char *why) {
   if (p->cur) drain(p);
   stop_driver(p);
+  /* the kernel's OOM killer in the sandbox cgroup (limits.memory) is the usual reason a driver dies */
+  if (sl_sandbox_oom_check(p->env->sb) && p->cur && !p->timed_out) {
+    ename = "OutOfMemoryError";
+    why = "the Python process was killed by the kernel's OOM killer (out of memory: the sandbox's memory limit was "
+          "reached); its state was lost and it was restarted";
+  }
   if (p->cur) {
     char msg[256];
     if (p->timed_out) {

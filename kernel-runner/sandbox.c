@@ -42,15 +42,16 @@ static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, int rel
   if (unshare(CLONE_NEWCGROUP) < 0) { snprintf(err, sizeof err, "cgroup ns: %s", strerror(errno)); goto fail; }
   if ((rc = sl_ns_uts_init_child(cfg->hostname)) < 0) { snprintf(err, sizeof err, "hostname: %s", strerror(-rc)); goto fail; }
   if ((rc = sl_ns_net_init_child()) < 0) { snprintf(err, sizeof err, "loopback: %s", strerror(-rc)); goto fail; }
-  sl_mount_spec_t ms = {sl_config_rootfs(cfg), cfg->drivers_dir, cfg->hostname, cfg->uid, cfg->gid};
+  sl_mount_spec_t ms = {sl_config_rootfs(cfg), cfg->drivers_dir, cfg->hostname, cfg->uid, cfg->gid, cfg->limits.storage};
   if (sl_ns_mount_init_child(&ms, err, sizeof err) < 0) goto fail;
   /* a fresh image for init: no runner heap, no argv with host paths visible as /proc/1/cmdline */
-  char ctlnum[16], uid[16], gid[16];
+  char ctlnum[16], uid[16], gid[16], caps[24];
   snprintf(ctlnum, sizeof ctlnum, "%d", ctl);
   snprintf(uid, sizeof uid, "%u", (unsigned)cfg->uid);
   snprintf(gid, sizeof gid, "%u", (unsigned)cfg->gid);
+  snprintf(caps, sizeof caps, "%llu", (unsigned long long)cfg->caps);
   if (fcntl(ctl, F_SETFD, 0) < 0) { snprintf(err, sizeof err, "ctl: %s", strerror(errno)); goto fail; }
-  char *const argv[] = {"sluice-init", "--init", ctlnum, uid, gid, NULL};
+  char *const argv[] = {"sluice-init", "--init", ctlnum, uid, gid, caps, NULL};
   char *const envp[] = {NULL};
   syscall(SYS_execveat, exe_fd, "", argv, envp, AT_EMPTY_PATH);
   snprintf(err, sizeof err, "exec init: %s", strerror(errno));
@@ -60,8 +61,8 @@ fail:
 }
 
 int sl_sandbox_init_entry(int argc, char **argv) {
-  if (argc != 5) return 2;
-  return sl_init_main(atoi(argv[2]), (uid_t)atoi(argv[3]), (gid_t)atoi(argv[4]));
+  if (argc != 6) return 2;
+  return sl_init_main(atoi(argv[2]), (uid_t)atoi(argv[3]), (gid_t)atoi(argv[4]), strtoull(argv[5], NULL, 10));
 }
 
 static int write_cgroups_file(const sl_config_t *cfg, const sl_cgroup_t *cg) {
@@ -80,6 +81,8 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   /* recorded BEFORE anything exists, so the gateway can clean up after a runner killed with SIGKILL */
   if ((rc = write_cgroups_file(cfg, &sb->cg)) < 0) { snprintf(err, errlen, "write cgroups file: %s", strerror(-rc)); goto out; }
   if ((rc = sl_cgroup_create(&sb->cg)) < 0) { snprintf(err, errlen, "create cgroups: %s", strerror(-rc)); goto out; }
+  if ((rc = sl_cgroup_apply_limits(&sb->cg, &cfg->limits)) < 0) { snprintf(err, errlen, "cgroup limits: %s", strerror(-rc)); goto out; }
+  sl_cgroup_oom_kills(&sb->cg, &sb->oom_seen);
   if ((exe = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(rel, O_CLOEXEC) < 0 ||
       pipe2(st, O_CLOEXEC) < 0) {
@@ -190,6 +193,13 @@ int sl_sandbox_signal(sl_sandbox_t *sb, pid_t ns_pid, int sig, int group) {
   int rc = sl_ctl_send(sb->ctl, req, NULL, 0);
   json_decref(req);
   return rc;
+}
+
+int sl_sandbox_oom_check(sl_sandbox_t *sb) {
+  uint64_t n;
+  if (sl_cgroup_oom_kills(&sb->cg, &n) < 0 || n <= sb->oom_seen) return 0;
+  sb->oom_seen = n;
+  return 1;
 }
 
 int sl_sandbox_destroy(sl_sandbox_t *sb) {

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "cgroup.h"
@@ -26,6 +27,7 @@ typedef struct {
   int ctl;          /* supervisor end of the control socket (non-blocking), -1 when closed */
   sl_cgroup_t cg;
   unsigned tag;
+  uint64_t oom_seen;  /* OOM kills in the sandbox cgroup already reported */
 } sl_sandbox_t;
 
 /* Called for every process init reaped (ns pid, wait status). */
@@ -40,10 +42,12 @@ int sl_sandbox_spawn(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cw
 int sl_sandbox_signal(sl_sandbox_t *sb, pid_t ns_pid, int sig, int group);
 /* Reads what init sent. Returns 1, or 0 when init is gone (socket closed). */
 int sl_sandbox_ctl_read(sl_sandbox_t *sb, sl_exited_cb cb, void *ud);
+/* 1 when the kernel OOM-killed something in the sandbox since the last call (or create), else 0. */
+int sl_sandbox_oom_check(sl_sandbox_t *sb);
 /* Kills init (and with it the pid namespace), reaps it and removes the cgroups. */
 int sl_sandbox_destroy(sl_sandbox_t *sb);
 
-/* The runner's main calls this when started as "sluice-init --init CTL UID GID". */
+/* The runner's main calls this when started as "sluice-init --init CTL UID GID CAPS". */
 int sl_sandbox_init_entry(int argc, char **argv);
 
 #endif

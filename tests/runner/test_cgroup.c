@@ -71,9 +71,102 @@ static void test_v2(void) {
   CHECK(system(path) == 0);
 }
 
+static void touch(const char *dir, const char *file) {
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  FILE *f = fopen(path, "w");
+  if (f) fclose(f);
+}
+
+static char *knob(const char *dir, const char *file) {
+  char path[PATH_MAX + 64];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  return sl_read_file(path, 4096, NULL);
+}
+
+#define KNOB_IS(dir, file, want)              \
+  do {                                        \
+    char *v_ = knob(dir, file);               \
+    CHECK(v_ && !strcmp(v_, want));           \
+    free(v_);                                 \
+  } while (0)
+
+/* limits against a directory laid out as cgroup2: memory.max, memory.swap.max=0, cpu.max, pids.max,
+ * and the OOM-kill counter from memory.events */
+static void test_v2_limits(void) {
+  char root[] = "/tmp/sluice-cg2l-XXXXXX", cmd[PATH_MAX + 128];
+  CHECK(mkdtemp(root) != NULL);
+  sl_cgroup_t cg;
+  CHECK(sl_cgv2_plan(&cg, root, "/", "L") == 0);
+  touch(root, "cgroup.controllers");
+  touch(root, "cgroup.subtree_control");
+  CHECK(sl_cgv2_create(&cg, getpid()) == 0);
+  const char *d = cg.dirs[0];
+  touch(d, "memory.max");
+  touch(d, "memory.swap.max");
+  touch(d, "cpu.max");
+  touch(d, "pids.max");
+  sl_limits_t lim = {.memory = 256u << 20, .cpu_milli = 500, .pids = 64};
+  CHECK(sl_cgroup_apply_limits(&cg, &lim) == 0);
+  KNOB_IS(d, "memory.max", "268435456");
+  KNOB_IS(d, "memory.swap.max", "0");
+  KNOB_IS(d, "cpu.max", "50000 100000");
+  KNOB_IS(d, "pids.max", "64");
+  touch(d, "cpu.max"); /* a real cgroupfs replaces the value; the fake file is emptied first */
+  lim = (sl_limits_t){.cpu_milli = 1}; /* below the kernel's 1 ms minimum quota: rounded up */
+  CHECK(sl_cgroup_apply_limits(&cg, &lim) == 0);
+  KNOB_IS(d, "cpu.max", "1000 100000");
+  uint64_t n = 99;
+  CHECK(sl_cgroup_oom_kills(&cg, &n) < 0); /* no memory.events yet */
+  snprintf(cmd, sizeof cmd, "printf 'low 0\nhigh 0\nmax 7\noom 3\noom_kill 2\noom_group_kill 0\n' > %s/memory.events", d);
+  CHECK(system(cmd) == 0);
+  CHECK(sl_cgroup_oom_kills(&cg, &n) == 0 && n == 2);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  CHECK(system(cmd) == 0);
+}
+
+/* v1: one dir per controller; memsw written only when swap accounting exists */
+static void test_v1_limits(void) {
+  char root[] = "/tmp/sluice-cg1l-XXXXXX", cmd[PATH_MAX + 128];
+  CHECK(mkdtemp(root) != NULL);
+  sl_cgroup_t cg = {.version = 1, .n = 3, .v2_leaf = -1};
+  const char *ctrl[3] = {"memory", "cpu", "pids"};
+  for (int i = 0; i < 3; i++) {
+    snprintf(cg.dirs[i], sizeof cg.dirs[i], "%s/%s", root, ctrl[i]);
+    snprintf(cg.ctrl[i], sizeof cg.ctrl[i], "%s", ctrl[i]);
+    CHECK(mkdir(cg.dirs[i], 0755) == 0);
+  }
+  touch(cg.dirs[0], "memory.limit_in_bytes");
+  touch(cg.dirs[1], "cpu.cfs_period_us");
+  touch(cg.dirs[1], "cpu.cfs_quota_us");
+  touch(cg.dirs[2], "pids.max");
+  sl_limits_t lim = {.memory = 1u << 30, .cpu_milli = 1500, .pids = 100};
+  CHECK(sl_cgroup_apply_limits(&cg, &lim) == 0);
+  KNOB_IS(cg.dirs[0], "memory.limit_in_bytes", "1073741824");
+  struct stat st;
+  snprintf(cmd, sizeof cmd, "%s/memory.memsw.limit_in_bytes", cg.dirs[0]);
+  CHECK(stat(cmd, &st) < 0); /* not created when absent */
+  touch(cg.dirs[0], "memory.memsw.limit_in_bytes");
+  CHECK(sl_cgroup_apply_limits(&cg, &lim) == 0);
+  KNOB_IS(cg.dirs[0], "memory.memsw.limit_in_bytes", "1073741824");
+  KNOB_IS(cg.dirs[1], "cpu.cfs_quota_us", "150000");
+  KNOB_IS(cg.dirs[1], "cpu.cfs_period_us", "100000");
+  KNOB_IS(cg.dirs[2], "pids.max", "100");
+  snprintf(cmd, sizeof cmd, "printf 'oom_kill_disable 0\nunder_oom 0\noom_kill 5\n' > %s/memory.oom_control", cg.dirs[0]);
+  CHECK(system(cmd) == 0);
+  uint64_t n = 0;
+  CHECK(sl_cgroup_oom_kills(&cg, &n) == 0 && n == 5);
+  CHECK(sl_cg_keyed_value("oom_kill_disable 1\noom_kill 9", "oom_kill", &n) == 0 && n == 9);
+  CHECK(sl_cg_keyed_value("oom_killx 1\n", "oom_kill", &n) == -ENOENT);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+  CHECK(system(cmd) == 0);
+}
+
 int main(void) {
   test_v1();
   test_v2();
+  test_v2_limits();
+  test_v1_limits();
   if (failures) fprintf(stderr, "%d failures\n", failures);
   else printf("ok\n");
   return failures ? 1 : 0;

@@ -57,6 +57,18 @@ int sl_api_parse_bytes(const char *s, uint64_t *bytes);
 /* Validates a "limits" object (cpu, memory, ephemeral-storage, pids). 0, or -1 with err (422/400). */
 int sl_api_validate_limits(json_t *limits, sl_api_err_t *err);
 
+/* Capability names ("CHOWN", "cap_net_raw", ...; the CAP_ prefix and case are optional) → number
+ * 0..40, SL_API_CAP_ALL for "ALL", -1 when unknown (api_policy.c). */
+#define SL_API_CAP_ALL 64
+int sl_api_cap_parse(const char *name);
+/* Validates cap_add / cap_drop of a create record (borrowed): 0, or -1 with err 400. */
+int sl_api_validate_caps(json_t *rec, sl_api_err_t *err);
+/* An env file's text (KEY=VALUE lines; blank lines and '#' comments skipped; "export " and matching
+ * quotes around the value stripped) merged into env (borrowed object) without overwriting keys it has
+ * already. 0, or -1 with err 400 naming the line. */
+int sl_api_parse_env_file(const char *text, size_t len, json_t *env, sl_api_err_t *err);
+#define SL_API_MAX_ENV_FILE (1u << 20)
+
 /* Create request, validated with strict types. On success *out is a new object holding only the known
  * fields (nulls dropped) with defaults filled in: image "python", namespace "default", timeout 300,
  * env {}, metadata {}, limits {}. name may be absent (the gateway picks one). */
