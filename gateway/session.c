@@ -7,6 +7,7 @@
 #include "handlers.h"
 #include "http_util.h"
 #include "sluice/api.h"
+#include "stream_resp.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -48,6 +49,7 @@ void gw_call_finish(gw_call_t *c) {
 
 static void session_reset(gw_session_t *s) {
   if (s->call) s->call->s = NULL; /* the work goes on; its completion frees the call */
+  gw_stream_free(&s->stream);
   json_decref(s->key);
   free(s->body);
   free(s->resp);
@@ -233,7 +235,10 @@ int session_on_body_done(gw_session_t *s) {
   return 0;
 }
 
+void session_finish(gw_session_t *s) { session_reset(s); }
+
 int session_on_writeable(gw_session_t *s) {
+  if (s->active && s->stream && (s->body_done || s->close_after)) return gw_stream_on_writeable(s);
   if (!s->active || !s->replied || !s->resp) return 0;
   /* a reply goes out only after the request body was consumed, or lws would parse it as a request */
   if (!s->body_done && !s->close_after) return 0;

@@ -52,6 +52,7 @@ typedef struct gw_session {
   size_t resp_len, resp_off;
   int replied, headers_sent, close_after;
   gw_call_t *call;
+  struct gw_stream *stream; /* a streamed reply (stream_resp.h), owned; NULL for a buffered one */
 } gw_session_t;
 
 /* lws entry points (called from the protocol callback in main.c). Return what the callback returns. */
@@ -60,6 +61,8 @@ int session_on_body(gw_session_t *s, const void *in, size_t len);
 int session_on_body_done(gw_session_t *s);
 int session_on_writeable(gw_session_t *s);
 void session_on_closed(gw_session_t *s);
+/* The reply is complete: release the request's state (the connection may take the next request). */
+void session_finish(gw_session_t *s);
 
 /* Replies (once; later calls are ignored). body STOLEN. */
 void session_reply_json(gw_session_t *s, int status, json_t *body);

@@ -132,6 +132,23 @@ int zb_request(const char *sandbox_id, const char *msg_type, json_t *content, co
   return 0;
 }
 
+int zb_request_id(const char *sandbox_id, const char *msg_type, json_t *content, const zb_handlers_t *h, void *ctx,
+                  unsigned timeout_ms, char msg_id[40]) {
+  int rc = zb_request(sandbox_id, msg_type, content, h, ctx, timeout_ms);
+  if (rc == 0) snprintf(msg_id, 40, "%s", g_reqs->msg_id); /* a new request goes to the head */
+  return rc;
+}
+
+void zb_flow(const char *sandbox_id, const char *flow_id, int paused) {
+  gw_sandbox_t *sb = reg_find_id(sandbox_id);
+  if (!sb || !sb->connected || !g_router) return;
+  sl_msg_t *m = sl_msg_new(SL_OP_FLOW, g_gw.session_id, NULL,
+                           json_pack("{s:s, s:b}", "flow_id", flow_id, "paused", paused));
+  if (m && sl_msg_add_ident(m, sandbox_id, strlen(sandbox_id)) == 0 && send_msg(m) == -EHOSTUNREACH)
+    sb->connected = 0;
+  sl_msg_free(&m);
+}
+
 void zb_sandbox_connected(const char *sandbox_id) {
   for (zb_req_t *r = g_reqs; r; r = r->next)
     if (r->msg && strcmp(r->sb_id, sandbox_id) == 0) try_send(r);

@@ -32,6 +32,12 @@ void zb_fini(void);
  * Returns 0 (callbacks will follow, never from inside this call) or a negative errno. */
 int zb_request(const char *sandbox_id, const char *msg_type, json_t *content, const zb_handlers_t *h, void *ctx,
                unsigned timeout_ms);
+/* zb_request that also copies the request's msg_id into msg_id (flow control names a stream by it). */
+int zb_request_id(const char *sandbox_id, const char *msg_type, json_t *content, const zb_handlers_t *h, void *ctx,
+                  unsigned timeout_ms, char msg_id[40]);
+/* Sends sluice_flow {flow_id, paused} to the runner of sandbox_id now, if it is connected (a
+ * notification: no reply, nothing pending; a lost pause is harmless, it is a lease). */
+void zb_flow(const char *sandbox_id, const char *flow_id, int paused);
 /* The runner of sandbox_id said hello(ready): send what waited for it. */
 void zb_sandbox_connected(const char *sandbox_id);
 /* The runner is gone: fail everything pending for it. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "flow.h"
 #include "link.h"
 #include "pydriver.h"
 #include "rutil.h"
@@ -37,6 +38,7 @@ typedef struct {
   sl_target_env_t tenv;
   sl_shell_t shell;
   sl_py_t py;
+  sl_flow_t flow;      /* the gateway's back-pressure leases */
   runner_state_t state;
   char error[512];
   int sfd;
@@ -75,7 +77,10 @@ static void on_request(void *ud, sl_msg_t **msg) {
     error_reply(r, *msg, sl_op_is_reply(type) || !*type ? "bad_request" : "invalid_request", err);
     return;
   }
-  if (!strcmp(type, SL_OP_PING_REQUEST)) {
+  if (!strcmp(type, SL_OP_FLOW)) {
+    sl_flow_set(&r->flow, json_string_value(json_object_get((*msg)->content, "flow_id")),
+                json_is_true(json_object_get((*msg)->content, "paused")), sl_now_ms());
+  } else if (!strcmp(type, SL_OP_PING_REQUEST)) {
     sl_link_emit(r->link, SL_OP_PING_REPLY, *msg, json_pack("{s:s}", "status", r->state == ST_READY ? "ok" : "error"));
   } else if (!strcmp(type, SL_OP_SHUTDOWN_REQUEST)) {
     if (!r->shutdown) {
@@ -90,8 +95,11 @@ static void on_request(void *ud, sl_msg_t **msg) {
   } else if (!strcmp(type, SL_OP_EXECUTE_REQUEST)) {
     sl_py_request(&r->py, msg);
   } else if (!strcmp(type, SL_OP_INTERRUPT_REQUEST)) {
-    sl_py_interrupt(&r->py);
-    sl_link_emit(r->link, SL_OP_INTERRUPT_REPLY, *msg, json_pack("{s:s}", "status", "ok"));
+    int running = sl_py_interrupt(&r->py);
+    sl_link_emit(r->link, SL_OP_INTERRUPT_REPLY, *msg, json_pack("{s:s, s:b}", "status", "ok", "interrupted", running));
+  } else if (!strcmp(type, SL_OP_RESTART_REQUEST)) {
+    sl_py_restart(&r->py, "the context was restarted");
+    sl_link_emit(r->link, SL_OP_RESTART_REPLY, *msg, json_pack("{s:s}", "status", "ok"));
   } else {
     snprintf(err, sizeof err, "%s is not a request", type);
     error_reply(r, *msg, "invalid_request", err);
@@ -151,7 +159,8 @@ static void loop(runner_t *r) {
   int pending = sl_link_pump(r->link);
   while (!r->quit) {
     struct pollfd pfd[4 + 2 * SL_TARGET_MAX_POLLFDS];
-    int n = 0, congested = sl_link_congested(r->link);
+    int64_t paused_until = sl_flow_paused_until(&r->flow, sl_now_ms());
+    int n = 0, congested = sl_link_congested(r->link) || paused_until;
     pfd[n++] = (struct pollfd){zfd[0], POLLIN, 0};
     pfd[n++] = (struct pollfd){zfd[1], POLLIN, 0};
     pfd[n++] = (struct pollfd){r->sfd, POLLIN, 0};
@@ -169,6 +178,7 @@ static void loop(runner_t *r) {
     int64_t now = sl_now_ms();
     int timeout = pending ? 0 : (int)next_timeout(r, now);
     if (r->state == ST_ERROR && (timeout < 0 || timeout > 50)) timeout = 50; /* watch for the hello to leave */
+    if (paused_until && (timeout < 0 || timeout > paused_until - now)) timeout = (int)(paused_until - now); /* lapse */
     if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR) {
       RLOG("poll: %s", strerror(errno));
       break;

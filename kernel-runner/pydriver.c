@@ -70,6 +70,7 @@ static void finish(sl_py_t *p, const char *st) {
 }
 
 static void stop_driver(sl_py_t *p) { sl_child_stop(&p->ch); }
+static void sl_py_shutdown_as(sl_py_t *p, const char *ename, const char *reason);
 
 static int ensure_driver(sl_py_t *p, char *err, size_t errlen) {
   if (p->ch.running) return 0;
@@ -282,15 +283,20 @@ void sl_py_on_exited(sl_py_t *p, pid_t ns_pid, int status) {
   if (p->ch.running && ns_pid == p->ch.ns_pid) p->ch.running = 0;
 }
 
-void sl_py_shutdown(sl_py_t *p, const char *reason) {
+void sl_py_restart(sl_py_t *p, const char *reason) { sl_py_shutdown_as(p, "KernelRestarted", reason); }
+
+void sl_py_shutdown(sl_py_t *p, const char *reason) { sl_py_shutdown_as(p, "Shutdown", reason); }
+
+static void sl_py_shutdown_as(sl_py_t *p, const char *ename, const char *reason) {
   if (p->cur) {
-    fail_request(p, p->cur, "Shutdown", reason);
+    drain(p);
+    fail_request(p, p->cur, ename, reason);
     sl_msg_free(&p->cur);
   }
   sl_msg_t *m;
   while ((m = sl_reqq_pop(&p->q))) {
     status(p, m, "busy");
-    fail_request(p, m, "Shutdown", reason);
+    fail_request(p, m, ename, reason);
     sl_msg_free(&m);
   }
   stop_driver(p);

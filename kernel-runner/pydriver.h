@@ -45,5 +45,8 @@ int64_t sl_py_deadline(const sl_py_t *p);
 void sl_py_tick(sl_py_t *p, int64_t now);
 void sl_py_on_exited(sl_py_t *p, pid_t ns_pid, int status);
 void sl_py_shutdown(sl_py_t *p, const char *reason);
+/* A fresh interpreter: the running and queued cells fail (KernelRestarted: reason), the driver is
+ * stopped and started again by the next request. */
+void sl_py_restart(sl_py_t *p, const char *reason);
 
 #endif

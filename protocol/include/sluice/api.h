@@ -105,4 +105,17 @@ json_t *sl_api_code_acc_finish(sl_api_code_acc_t *acc, const json_t *reply);
 /* One Result from a MIME bundle (borrowed). */
 json_t *sl_api_result_from_bundle(const json_t *data, int is_main_result);
 
+/* --- streaming forms (Accept: text/event-stream for exec, application/x-ndjson for code) */
+/* One server-sent event "event: NAME\ndata: JSON\n\n" (data stolen); new malloc'd bytes, *len set. */
+char *sl_api_sse_frame(const char *event, json_t *data, size_t *len);
+/* One NDJSON line (compact JSON + '\n') of obj (stolen); new malloc'd bytes, *len set. */
+char *sl_api_ndjson_line(json_t *obj, size_t *len);
+/* The NDJSON object (new) for one runner event of a code execution, in E2B's shape: stream →
+ * {type: stdout|stderr, text, timestamp (ns since the epoch)}, execute_result/display_data/
+ * update_display_data → {type: result, ...Result}, error → {type: error, name, value, traceback}.
+ * NULL for events with no line (status, clear_output). */
+json_t *sl_api_code_stream_event(const char *msg_type, const json_t *content, int64_t ts_ns);
+/* The error line (new) for an execute_reply that failed without an error event; NULL otherwise. */
+json_t *sl_api_code_stream_reply(const json_t *reply, int saw_error);
+
 #endif

@@ -21,7 +21,13 @@
  *  sluice_exec_request {command | argv,   stream {name, text}
  *    cwd?, env?, timeout_ms?, stdin?}      sluice_exec_reply {exit_code, cwd, duration_ms, timed_out,
  *                                                             error?}
- *  interrupt_request {context_id?}        interrupt_reply {status}
+ *  interrupt_request {context_id?}        interrupt_reply {status, interrupted}
+ *  sluice_restart_request {context_id?}   sluice_restart_reply {status}  (a fresh interpreter; the
+ *                                          running cell ends with an error, queued ones too)
+ *  sluice_flow {flow_id, paused}          (none: a notification) the gateway's streamed reply of
+ *                                          request flow_id is backed up: while paused the runner stops
+ *                                          reading output pipes; a pause lapses after
+ *                                          SL_OP_FLOW_LEASE_MS unless renewed
  *  shutdown_request {restart}             shutdown_reply {status, restart}
  *  sluice_ping_request {}                 sluice_ping_reply {status}
  *                                          sluice_hello {sandbox_id, state: ready|error, init_pid,
@@ -45,6 +51,9 @@
 #define SL_OP_SHUTDOWN_REPLY    "shutdown_reply"
 #define SL_OP_PING_REQUEST      "sluice_ping_request"
 #define SL_OP_PING_REPLY        "sluice_ping_reply"
+#define SL_OP_RESTART_REQUEST   "sluice_restart_request"
+#define SL_OP_RESTART_REPLY     "sluice_restart_reply"
+#define SL_OP_FLOW              "sluice_flow"
 #define SL_OP_HELLO             "sluice_hello"
 #define SL_OP_ERROR_REPLY       "sluice_error_reply"
 #define SL_OP_STATUS            "status"
@@ -60,6 +69,8 @@
 #define SL_OP_MAX_STREAM_CHUNK  (64u << 10)   /* one stream message carries at most this much text */
 #define SL_OP_DEFAULT_EXEC_TIMEOUT_MS 30000
 #define SL_OP_MAX_TIMEOUT_MS    (24u * 3600u * 1000u)
+#define SL_OP_FLOW_LEASE_MS     10000
+#define SL_OP_MAX_FLOWS         16        /* pauses a runner tracks at once; more are ignored */
 
 /* Validates msg's content against the catalog entry of its msg_type. Returns 0 when valid; otherwise
  * -1 and a NUL-terminated reason in err. Unknown msg_type is invalid. */
