@@ -9,6 +9,11 @@ static const handler_fn HANDLERS[GW_R__COUNT] = {
     [GW_R_HEALTH] = h_health,         [GW_R_SB_LIST] = h_sb_list,     [GW_R_SB_CREATE] = h_sb_create,
     [GW_R_SB_DELETE_ALL] = h_sb_delete_all, [GW_R_SB_GET] = h_sb_get, [GW_R_SB_DELETE] = h_sb_delete,
     [GW_R_SB_EXEC] = h_sb_exec,       [GW_R_SB_CODE] = h_sb_code,
+    [GW_R_FILES_LIST] = h_files_list, [GW_R_FILES_REMOVE] = h_files_remove, [GW_R_FILES_READ] = h_files_read,
+    [GW_R_FILES_WRITE] = h_files_write, [GW_R_FILES_STAT] = h_files_stat, [GW_R_FILES_MKDIR] = h_files_mkdir,
+    [GW_R_FILES_RENAME] = h_files_rename, [GW_R_PROC_START] = h_proc_start, [GW_R_PROC_LIST] = h_proc_list,
+    [GW_R_PROC_GET] = h_proc_get, [GW_R_PROC_STDIN] = h_proc_stdin, [GW_R_PROC_SIGNAL] = h_proc_signal,
+    [GW_R_PROC_KILL] = h_proc_kill, [GW_R_SB_STATS] = h_sb_stats,
 };
 
 void handlers_dispatch(gw_session_t *s, json_t *body) {

@@ -25,5 +25,22 @@ void h_sb_delete(gw_session_t *s, json_t *body);
 void h_sb_delete_all(gw_session_t *s, json_t *body);
 void h_sb_exec(gw_session_t *s, json_t *body);
 void h_sb_code(gw_session_t *s, json_t *body);
+/* handlers_files.c */
+void h_files_list(gw_session_t *s, json_t *body);
+void h_files_remove(gw_session_t *s, json_t *body);
+void h_files_read(gw_session_t *s, json_t *body);
+void h_files_write(gw_session_t *s, json_t *body);
+void h_files_stat(gw_session_t *s, json_t *body);
+void h_files_mkdir(gw_session_t *s, json_t *body);
+void h_files_rename(gw_session_t *s, json_t *body);
+/* handlers_procs.c */
+void h_proc_start(gw_session_t *s, json_t *body);
+void h_proc_list(gw_session_t *s, json_t *body);
+void h_proc_get(gw_session_t *s, json_t *body);
+void h_proc_stdin(gw_session_t *s, json_t *body);
+void h_proc_signal(gw_session_t *s, json_t *body);
+void h_proc_kill(gw_session_t *s, json_t *body);
+/* handlers_stats.c */
+void h_sb_stats(gw_session_t *s, json_t *body);
 
 #endif

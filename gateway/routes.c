@@ -12,6 +12,20 @@ static const gw_route_t ROUTES[] = {
     {GW_M_DELETE, "/api/v1/sandboxes/{sb}", GW_R_SB_DELETE, 0},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/exec", GW_R_SB_EXEC, GW_RF_JSON_BODY},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/code", GW_R_SB_CODE, GW_RF_JSON_BODY},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/files", GW_R_FILES_LIST, 0},
+    {GW_M_DELETE, "/api/v1/sandboxes/{sb}/files", GW_R_FILES_REMOVE, 0},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/files/content", GW_R_FILES_READ, 0},
+    {GW_M_PUT, "/api/v1/sandboxes/{sb}/files/content", GW_R_FILES_WRITE, GW_RF_STREAM_BODY},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/files/stat", GW_R_FILES_STAT, 0},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/files/mkdir", GW_R_FILES_MKDIR, GW_RF_JSON_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/files/rename", GW_R_FILES_RENAME, GW_RF_JSON_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/processes", GW_R_PROC_START, GW_RF_JSON_BODY},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/processes", GW_R_PROC_LIST, 0},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/processes/{pid}", GW_R_PROC_GET, 0},
+    {GW_M_DELETE, "/api/v1/sandboxes/{sb}/processes/{pid}", GW_R_PROC_KILL, 0},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/stdin", GW_R_PROC_STDIN, GW_RF_JSON_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/signal", GW_R_PROC_SIGNAL, GW_RF_JSON_BODY},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/stats", GW_R_SB_STATS, 0},
 };
 
 gw_method_t gw_method_from_str(const char *s) {

@@ -24,12 +24,27 @@ typedef enum {
   GW_R_SB_DELETE,
   GW_R_SB_EXEC,
   GW_R_SB_CODE,
+  GW_R_FILES_LIST,
+  GW_R_FILES_REMOVE,
+  GW_R_FILES_READ,
+  GW_R_FILES_WRITE,
+  GW_R_FILES_STAT,
+  GW_R_FILES_MKDIR,
+  GW_R_FILES_RENAME,
+  GW_R_PROC_START,
+  GW_R_PROC_LIST,
+  GW_R_PROC_GET,
+  GW_R_PROC_STDIN,
+  GW_R_PROC_SIGNAL,
+  GW_R_PROC_KILL,
+  GW_R_SB_STATS,
   GW_R__COUNT
 } gw_route_id_t;
 
 enum {
   GW_RF_NOAUTH = 1 << 0,    /* no API key needed */
   GW_RF_JSON_BODY = 1 << 1, /* body must be application/json */
+  GW_RF_STREAM_BODY = 1 << 2, /* dispatched at the headers; the body goes to session.body_cb, unbuffered */
 };
 
 typedef struct {

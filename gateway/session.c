@@ -48,7 +48,12 @@ void gw_call_finish(gw_call_t *c) {
 }
 
 static void session_reset(gw_session_t *s) {
-  if (s->call) s->call->s = NULL; /* the work goes on; its completion frees the call */
+  if (s->call) {
+    gw_call_t *c = s->call;
+    c->s = NULL; /* the work goes on; its completion frees the call */
+    s->call = NULL;
+    if (s->on_detach) s->on_detach(c);
+  }
   gw_stream_free(&s->stream);
   json_decref(s->key);
   free(s->body);
@@ -177,6 +182,8 @@ int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t le
   }
 
   int r = gw_route_match(s->method, s->path, &s->match);
+  int stream_body = r == 0 && (s->match.route->flags & GW_RF_STREAM_BODY);
+  if (stream_body) s->body_too_large = s->close_after = 0; /* streamed, never held: no body limit */
   if (r == -404) {
     session_reply_error(s, 404, "not_found", "no route for %.200s", s->path);
   } else if (r == -405) {
@@ -193,7 +200,7 @@ int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t le
     session_reply_error(s, 415, "unsupported_media_type", "Content-Type must be application/json");
   } else {
     s->body_done = !expects_body;
-    if (!expects_body || s->close_after) dispatch(s);
+    if (!expects_body || s->close_after || stream_body) dispatch(s);
     return 0; /* the body follows; dispatch when it is complete */
   }
   /* an early error: if a body follows, it is read and dropped before the reply goes out */
@@ -204,6 +211,7 @@ int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t le
 
 int session_on_body(gw_session_t *s, const void *in, size_t len) {
   if (!s->active) return 0;
+  if (s->body_cb) return s->body_cb(s, in, len);
   if (s->dispatched || s->body_too_large) return 0; /* dropped: reply already decided */
   if (s->body_len + len > g_gw.cfg.max_body_bytes) {
     s->body_too_large = 1;
@@ -230,6 +238,7 @@ int session_on_body(gw_session_t *s, const void *in, size_t len) {
 int session_on_body_done(gw_session_t *s) {
   if (!s->active) return 0;
   s->body_done = 1;
+  if (s->body_cb && s->body_cb(s, NULL, 0) < 0) return -1;
   dispatch(s);
   if (s->replied) lws_callback_on_writable(s->wsi);
   return 0;
@@ -239,6 +248,14 @@ void session_finish(gw_session_t *s) { session_reset(s); }
 
 int session_on_writeable(gw_session_t *s) {
   if (s->active && s->stream && (s->body_done || s->close_after)) return gw_stream_on_writeable(s);
+  if (s->active && s->writer && !s->replied) {
+    if (!s->body_done && !s->close_after) return 0;
+    int rc = s->writer(s);
+    if (rc <= 0) return rc;
+    s->active = 0;
+    session_reset(s);
+    return lws_http_transaction_completed(s->wsi) ? -1 : 0;
+  }
   if (!s->active || !s->replied || !s->resp) return 0;
   /* a reply goes out only after the request body was consumed, or lws would parse it as a request */
   if (!s->body_done && !s->close_after) return 0;

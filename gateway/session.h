@@ -52,6 +52,14 @@ typedef struct gw_session {
   size_t resp_len, resp_off;
   int replied, headers_sent, close_after;
   gw_call_t *call;
+  /* raw streaming, for handlers that hold neither the body nor the reply (handlers_files.c):
+   * body_cb gets each body chunk of a GW_RF_STREAM_BODY route (in NULL: the body is complete; the
+   * handler applies back-pressure with lws_rx_flow_control); writer replaces the buffered reply in
+   * HTTP_WRITEABLE (returns 0: more later, 1: reply complete, -1: close the connection); on_detach runs
+   * when the client goes away while call is attached (so idle streaming work can finish its call). */
+  int (*body_cb)(struct gw_session *s, const void *in, size_t len);
+  int (*writer)(struct gw_session *s);
+  void (*on_detach)(gw_call_t *call);
   struct gw_stream *stream; /* a streamed reply (stream_resp.h), owned; NULL for a buffered one */
 } gw_session_t;
 

@@ -106,6 +106,11 @@ static void try_send(zb_req_t *r) {
 
 int zb_request(const char *sandbox_id, const char *msg_type, json_t *content, const zb_handlers_t *h, void *ctx,
                unsigned timeout_ms) {
+  return zb_request_buf(sandbox_id, msg_type, content, NULL, 0, h, ctx, timeout_ms);
+}
+
+int zb_request_buf(const char *sandbox_id, const char *msg_type, json_t *content, const void *buf, size_t len,
+                   const zb_handlers_t *h, void *ctx, unsigned timeout_ms) {
   if (g_n_reqs >= ZB_MAX_PENDING) {
     json_decref(content);
     return -EAGAIN;
@@ -119,6 +124,18 @@ int zb_request(const char *sandbox_id, const char *msg_type, json_t *content, co
   if (!r->msg || sl_msg_add_ident(r->msg, sandbox_id, strlen(sandbox_id)) < 0) {
     free_req(r);
     return -ENOMEM;
+  }
+  if (buf) { /* one binary buffer after content (Jupyter wire "buffers") */
+    r->msg->buffers = calloc(1, sizeof(sl_blob_t));
+    void *copy = malloc(len ? len : 1);
+    if (!r->msg->buffers || !copy) {
+      free(copy);
+      free_req(r);
+      return -ENOMEM;
+    }
+    if (len) memcpy(copy, buf, len);
+    r->msg->buffers[0] = (sl_blob_t){copy, len};
+    r->msg->n_buffers = 1;
   }
   snprintf(r->msg_id, sizeof(r->msg_id), "%s", sl_msg_id(r->msg));
   snprintf(r->sb_id, sizeof(r->sb_id), "%s", sandbox_id);

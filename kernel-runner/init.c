@@ -15,6 +15,7 @@
 
 #include "caps.h"
 #include "ctl.h"
+#include "fshelper.h"
 #include "seccomp_filter.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -58,6 +59,8 @@ static void __attribute__((noreturn)) child_exec(json_t *req, int *fds, size_t n
   if (syscall(SYS_close_range, nfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) goto fail;
   sl_seccomp_opts_t so = {0};
   if ((err = sl_seccomp_apply(&so)) < 0) { errno = -err; goto fail; }
+  /* the file helper is code of ours, not a program: it runs here, confined exactly like one */
+  if (!strcmp(argv[0], SL_FSHELPER_ARGV0)) _exit(sl_fshelper_main(argv[1] ? argv[1] : ""));
   environ = envp; /* execvp searches the PATH of the requested environment */
   execvp(argv[0], argv);
 fail:

@@ -108,6 +108,30 @@ static int check_error_reply(json_t *c, char *err, size_t errlen) {
   return one_of(c, "status", st) ? 0 : fail(err, errlen, "status must be error");
 }
 
+static int check_fs(json_t *c, char *err, size_t errlen) {
+  static const char *const ops[] = {"list", "stat", "mkdir", "rename", "remove", "df", "read", "read_chunk",
+                                    "write", "write_chunk", "write_end", "close", NULL};
+  if (!one_of(c, "op", ops)) return fail(err, errlen, "unknown fs op");
+  if (json_string_length(json_object_get(c, "path")) > SL_OP_MAX_PATH ||
+      json_string_length(json_object_get(c, "to")) > SL_OP_MAX_PATH)
+    return fail(err, errlen, "path too long");
+  return 0;
+}
+
+static int check_proc(json_t *c, char *err, size_t errlen) {
+  static const char *const ops[] = {"start", "list", "get", "stdin", "signal", "kill", NULL};
+  if (!one_of(c, "op", ops)) return fail(err, errlen, "unknown process op");
+  if (json_string_length(json_object_get(c, "cmd")) > SL_OP_MAX_PROC_CMD) return fail(err, errlen, "cmd too long");
+  json_t *env = json_object_get(c, "envs");
+  if (env && !json_is_null(env) && !sl_json_is_string_map(env)) return fail(err, errlen, "envs must map strings to strings");
+  return 0;
+}
+
+static int check_op_reply(json_t *c, char *err, size_t errlen) {
+  static const char *const st[] = {"ok", "error", NULL};
+  return one_of(c, "status", st) ? 0 : fail(err, errlen, "status must be ok or error");
+}
+
 /* Formats must not nest ({...} inside): sl_shape_check passes one key and one destination per pair. */
 static const op_row_t ROWS[] = {
     {{SL_OP_EXECUTE_REQUEST, "{s:s, s?s, s?s, s?I, s?b, s?b, s?b, s?o, s?o, s?b}",
@@ -136,6 +160,12 @@ static const op_row_t ROWS[] = {
     {{SL_OP_RESTART_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
     {{SL_OP_SHUTDOWN_REPLY, "{s:s, s?b}", {"status", "restart"}, 0}, 1, NULL},
     {{SL_OP_PING_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
+    {{SL_OP_FS_REQUEST, "{s:s, s?s, s?s, s?I, s?I, s?I}", {"op", "path", "to", "depth", "max_bytes", "handle"}, 1},
+     0, check_fs},
+    {{SL_OP_PROC_REQUEST, "{s:s, s?I, s?s, s?s, s?o, s?s, s?b, s?i, s?b}",
+      {"op", "pid", "cmd", "cwd", "envs", "data", "eof", "signal", "wait"}, 1}, 0, check_proc},
+    {{SL_OP_FS_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
+    {{SL_OP_PROC_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, check_error_reply},
 };
 #define N_ROWS (sizeof(ROWS) / sizeof(ROWS[0]))

@@ -32,6 +32,22 @@
  *  sluice_ping_request {}                 sluice_ping_reply {status}
  *                                          sluice_hello {sandbox_id, state: ready|error, init_pid,
  *                                                        runner_pid, error?}  (unsolicited)
+ *  sluice_fs_request {op, path?, to?,     sluice_fs_reply {status: ok|error, code?, message?, ...}
+ *    depth?, max_bytes?, handle?}           (+ one binary buffer for read_chunk)
+ *    (+ one buffer for write_chunk)
+ *  sluice_proc_request {op, pid?, cmd?,   sluice_proc_reply {status: ok|error, code?, message?, ...}
+ *    cwd?, envs?, data?, eof?, signal?,
+ *    wait?}
+ *
+ * Files (ops): list {path, depth} → {entries}; stat {path} → {entry}; mkdir {path}; rename {path, to};
+ * remove {path}; df → {used_bytes}; read {path, max_bytes} → {handle, size, truncated}, then
+ * read_chunk {handle} → {eof} + buffer (≤ SL_OP_FS_CHUNK_BYTES) until eof; write {path} → {handle},
+ * write_chunk {handle} + buffer (acknowledged once written), write_end {handle} → {size} (atomic
+ * rename); close {handle} abandons a transfer. One chunk in flight per handle is the flow control.
+ * Every operation runs inside the sandbox (mount namespace, uid, seccomp) — never on the host.
+ * Processes (ops): start {cmd, cwd?, envs?} → {pid}; list → {processes}; get {pid, wait?} →
+ * {pid, cmd, running, exit_code, stdout, stderr}; stdin {pid, data, eof?}; signal {pid, signal};
+ * kill {pid}. Error codes (both): bad_request, not_found, forbidden, conflict, too_many, internal.
  *
  * A malformed or unknown request gets sluice_error_reply {status: "error", code, message}.
  */
@@ -63,12 +79,19 @@
 #define SL_OP_UPDATE_DISPLAY    "update_display_data"
 #define SL_OP_CLEAR_OUTPUT      "clear_output"
 #define SL_OP_ERROR             "error"
+#define SL_OP_FS_REQUEST        "sluice_fs_request"
+#define SL_OP_FS_REPLY          "sluice_fs_reply"
+#define SL_OP_PROC_REQUEST      "sluice_proc_request"
+#define SL_OP_PROC_REPLY        "sluice_proc_reply"
 
 /* Caps shared by both sides. */
 #define SL_OP_MAX_CODE_BYTES    (4u << 20)
 #define SL_OP_MAX_STREAM_CHUNK  (64u << 10)   /* one stream message carries at most this much text */
 #define SL_OP_DEFAULT_EXEC_TIMEOUT_MS 30000
 #define SL_OP_MAX_TIMEOUT_MS    (24u * 3600u * 1000u)
+#define SL_OP_FS_CHUNK_BYTES    (1u << 20)    /* one read_chunk / write_chunk buffer */
+#define SL_OP_MAX_PATH          4096
+#define SL_OP_MAX_PROC_CMD      (64u << 10)
 #define SL_OP_FLOW_LEASE_MS     10000
 #define SL_OP_MAX_FLOWS         16        /* pauses a runner tracks at once; more are ignored */
 

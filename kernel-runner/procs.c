@@ -1,0 +1,341 @@
+/* procs.c — background processes (procs.h). */
+#include "procs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rutil.h"
+#include "sluice/ops.h"
+#include "sluice/util.h"
+
+typedef struct {
+  char *data;
+  size_t len;
+  int truncated;
+} capture_t;
+
+struct sl_proc {
+  int used;
+  int64_t seq;
+  pid_t ns_pid, host_pid;
+  char *cmd;
+  int running, exit_code;
+  int64_t exited_at;
+  int in_w, out_r, err_r;
+  capture_t out, err;
+  char *in;                 /* stdin bytes not taken by the pipe yet */
+  size_t inlen;
+  int in_eof;               /* close stdin once in is flushed */
+  sl_msg_t *waiters[SL_PROCS_MAX_WAITERS];
+  size_t nwait;
+};
+
+int sl_procs_init(sl_procs_t *p, const sl_target_env_t *env) {
+  memset(p, 0, sizeof *p);
+  p->env = env;
+  p->t = calloc(SL_PROCS_MAX, sizeof *p->t);
+  return p->t ? 0 : -ENOMEM;
+}
+
+static void reply_err(sl_procs_t *p, sl_msg_t **req, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void reply_err(sl_procs_t *p, sl_msg_t **req, const char *code, const char *fmt, ...) {
+  char msg[256];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  sl_link_emit(p->env->link, SL_OP_PROC_REPLY, *req, json_pack("{s:s, s:s, s:s}", "status", "error", "code", code,
+                                                               "message", msg));
+  sl_msg_free(req);
+}
+
+static void reply_ok(sl_procs_t *p, sl_msg_t **req, json_t *content) {
+  json_object_set_new(content, "status", json_string("ok"));
+  sl_link_emit(p->env->link, SL_OP_PROC_REPLY, *req, content);
+  sl_msg_free(req);
+}
+
+static void close_fd(int *fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
+
+static json_t *text_of(const capture_t *c) {
+  size_t n;
+  char *t = sl_utf8_sanitize(c->data ? c->data : "", c->len, &n);
+  json_t *s = t ? json_stringn(t, n) : json_string("");
+  free(t);
+  return s;
+}
+
+static json_t *view(const sl_proc_t *x, int full) {
+  json_t *v = json_pack("{s:I, s:s, s:b, s:o}", "pid", (json_int_t)x->ns_pid, "cmd", x->cmd, "running", x->running,
+                        "exit_code", x->running ? json_null() : json_integer(x->exit_code));
+  if (full) {
+    json_object_set_new(v, "stdout", text_of(&x->out));
+    json_object_set_new(v, "stderr", text_of(&x->err));
+    json_object_set_new(v, "truncated", json_boolean(x->out.truncated || x->err.truncated));
+  }
+  return v;
+}
+
+/* Exited, and its output complete (pipes at EOF, or the grace after exit is over). */
+static int finished(const sl_proc_t *x, int64_t now) {
+  return !x->running && ((x->out_r < 0 && x->err_r < 0) || now >= x->exited_at + SL_PROCS_PIPE_GRACE_MS);
+}
+
+static void answer_waiters(sl_procs_t *p, sl_proc_t *x) {
+  for (size_t i = 0; i < x->nwait; i++) reply_ok(p, &x->waiters[i], view(x, 1));
+  x->nwait = 0;
+}
+
+static void slot_free(sl_proc_t *x) {
+  if (x->running && x->host_pid > 0) kill(-x->host_pid, SIGKILL);
+  close_fd(&x->in_w);
+  close_fd(&x->out_r);
+  close_fd(&x->err_r);
+  free(x->cmd);
+  free(x->out.data);
+  free(x->err.data);
+  free(x->in);
+  memset(x, 0, sizeof *x);
+  x->in_w = x->out_r = x->err_r = -1;
+}
+
+static sl_proc_t *find(sl_procs_t *p, json_t *c) {
+  /* pids are reused inside the sandbox: the newest process with that pid is the one meant */
+  pid_t pid = (pid_t)json_integer_value(json_object_get(c, "pid"));
+  sl_proc_t *best = NULL;
+  for (int i = 0; i < SL_PROCS_MAX; i++)
+    if (p->t[i].used && p->t[i].ns_pid == pid && (!best || p->t[i].seq > best->seq)) best = &p->t[i];
+  return best;
+}
+
+/* A free slot, else the oldest finished one nobody waits for. */
+static sl_proc_t *slot(sl_procs_t *p) {
+  sl_proc_t *old = NULL;
+  for (int i = 0; i < SL_PROCS_MAX; i++) {
+    sl_proc_t *x = &p->t[i];
+    if (!x->used) return x;
+    if (!x->running && !x->nwait && (!old || x->seq < old->seq)) old = x;
+  }
+  if (old) slot_free(old);
+  return old;
+}
+
+static void start(sl_procs_t *p, sl_msg_t **msg) {
+  json_t *c = (*msg)->content;
+  const char *cmd = json_string_value(json_object_get(c, "cmd")), *cwd = json_string_value(json_object_get(c, "cwd"));
+  if (!cmd || !*cmd) return reply_err(p, msg, "bad_request", "cmd is required");
+  sl_proc_t *x = slot(p);
+  if (!x) return reply_err(p, msg, "too_many", "at most %d processes per sandbox", SL_PROCS_MAX);
+  int pi[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  char err[256] = "";
+  json_t *argv = json_pack("[s, s, s]", "/bin/sh", "-c", cmd);
+  json_t *envs = json_object_get(c, "envs");
+  json_t *env = sl_config_envp(p->env->cfg, json_is_object(envs) ? envs : NULL);
+  int ok = argv && env;
+  for (int i = 0; i < 3 && ok; i++) ok = pipe2(pi[i], O_CLOEXEC) == 0;
+  int fds[3] = {pi[0][0], pi[1][1], pi[2][1]};
+  memset(x, 0, sizeof *x);
+  x->in_w = x->out_r = x->err_r = -1;
+  if (!ok) snprintf(err, sizeof err, "pipes: %s", strerror(errno));
+  else if (sl_sandbox_spawn(p->env->sb, argv, env, cwd && *cwd ? cwd : p->env->cfg->workdir ? p->env->cfg->workdir : "/",
+                            fds, 3, &x->ns_pid, &x->host_pid, p->env->on_exited, p->env->ud, err, sizeof err) < 0)
+    ok = 0;
+  json_decref(argv);
+  json_decref(env);
+  if (ok && !(x->cmd = strdup(cmd))) ok = 0;
+  if (ok) {
+    x->used = x->running = 1;
+    x->seq = ++p->seq;
+    x->in_w = pi[0][1];
+    x->out_r = pi[1][0];
+    x->err_r = pi[2][0];
+    pi[0][1] = pi[1][0] = pi[2][0] = -1;
+    fcntl(x->in_w, F_SETFL, O_NONBLOCK);
+    fcntl(x->out_r, F_SETFL, O_NONBLOCK);
+    fcntl(x->err_r, F_SETFL, O_NONBLOCK);
+  }
+  for (int i = 0; i < 3; i++) {
+    close_fd(&pi[i][0]);
+    close_fd(&pi[i][1]);
+  }
+  if (!ok) {
+    free(x->cmd);
+    x->cmd = NULL;
+    return reply_err(p, msg, "internal", "cannot start the process: %s", err[0] ? err : "out of memory");
+  }
+  reply_ok(p, msg, json_pack("{s:I}", "pid", (json_int_t)x->ns_pid));
+}
+
+static void flush_stdin(sl_proc_t *x) {
+  while (x->inlen && x->in_w >= 0) {
+    ssize_t n = write(x->in_w, x->in, x->inlen);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0) { /* the reader is gone */
+      close_fd(&x->in_w);
+      x->inlen = 0;
+      return;
+    }
+    memmove(x->in, x->in + n, x->inlen - (size_t)n);
+    x->inlen -= (size_t)n;
+  }
+  if (!x->inlen && x->in_eof) close_fd(&x->in_w);
+}
+
+static void on_stdin(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
+  json_t *c = (*msg)->content;
+  json_t *d = json_object_get(c, "data");
+  size_t len = json_string_length(d);
+  if (x->in_w < 0 || x->in_eof) return reply_err(p, msg, "conflict", "the process's stdin is closed");
+  if (x->inlen + len > SL_PROCS_MAX_STDIN_PENDING)
+    return reply_err(p, msg, "too_many", "the process is not reading its stdin fast enough");
+  if (len) {
+    char *nb = realloc(x->in, x->inlen + len);
+    if (!nb) return reply_err(p, msg, "internal", "out of memory");
+    memcpy(nb + x->inlen, json_string_value(d), len);
+    x->in = nb;
+    x->inlen += len;
+  }
+  x->in_eof = json_is_true(json_object_get(c, "eof"));
+  flush_stdin(x);
+  reply_ok(p, msg, json_object());
+}
+
+void sl_procs_request(sl_procs_t *p, sl_msg_t **msg) {
+  json_t *c = (*msg)->content;
+  const char *op = json_string_value(json_object_get(c, "op"));
+  if (!p->t) return reply_err(p, msg, "sandbox_gone", "the sandbox is shutting down");
+  if (!strcmp(op, "start")) return start(p, msg);
+  if (!strcmp(op, "list")) {
+    json_t *a = json_array();
+    for (int i = 0; i < SL_PROCS_MAX; i++)
+      if (p->t[i].used) json_array_append_new(a, view(&p->t[i], 0));
+    return reply_ok(p, msg, json_pack("{s:o}", "processes", a));
+  }
+  sl_proc_t *x = find(p, c);
+  if (!x) return reply_err(p, msg, "not_found", "no process %lld", (long long)json_integer_value(json_object_get(c, "pid")));
+  if (!strcmp(op, "get")) {
+    if (!json_is_true(json_object_get(c, "wait")) || finished(x, sl_now_ms())) return reply_ok(p, msg, view(x, 1));
+    if (x->nwait == SL_PROCS_MAX_WAITERS) return reply_err(p, msg, "too_many", "too many waiters for this process");
+    x->waiters[x->nwait++] = *msg;
+    *msg = NULL;
+  } else if (!strcmp(op, "stdin")) {
+    on_stdin(p, x, msg);
+  } else { /* signal / kill: to its process group (init made it a session leader) */
+    int sig = !strcmp(op, "kill") ? SIGKILL : (int)json_integer_value(json_object_get(c, "signal"));
+    if (sig < 1 || sig > 64) return reply_err(p, msg, "bad_request", "signal must be 1..64");
+    if (x->running) sl_sandbox_signal(p->env->sb, x->ns_pid, sig, 1);
+    reply_ok(p, msg, json_pack("{s:b}", "running", x->running));
+  }
+}
+
+int sl_procs_pollfds(sl_procs_t *p, struct pollfd *pfd) {
+  int n = 0;
+  for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
+    sl_proc_t *x = &p->t[i];
+    if (!x->used) continue;
+    if (x->out_r >= 0) pfd[n++] = (struct pollfd){x->out_r, POLLIN, 0};
+    if (x->err_r >= 0) pfd[n++] = (struct pollfd){x->err_r, POLLIN, 0};
+    if (x->in_w >= 0 && x->inlen) pfd[n++] = (struct pollfd){x->in_w, POLLOUT, 0};
+  }
+  return n;
+}
+
+/* Reads what is there; keeps up to the cap, drops the rest. */
+static void capture(int *fd, capture_t *c) {
+  char tmp[65536];
+  for (;;) {
+    ssize_t n = read(*fd, tmp, sizeof tmp);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    if (n <= 0) {
+      close_fd(fd);
+      return;
+    }
+    size_t keep = c->len >= SL_PROCS_MAX_CAPTURE ? 0 : SL_PROCS_MAX_CAPTURE - c->len;
+    if (keep > (size_t)n) keep = (size_t)n;
+    if (keep < (size_t)n) c->truncated = 1;
+    if (keep) {
+      char *nb = realloc(c->data, c->len + keep);
+      if (!nb) return;
+      memcpy(nb + c->len, tmp, keep);
+      c->data = nb;
+      c->len += keep;
+    }
+  }
+}
+
+void sl_procs_handle(sl_procs_t *p, const struct pollfd *pfd, int n) {
+  int64_t now = sl_now_ms();
+  for (int k = 0; k < n; k++) {
+    if (!pfd[k].revents) continue;
+    for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
+      sl_proc_t *x = &p->t[i];
+      if (!x->used) continue;
+      if (pfd[k].fd == x->out_r) capture(&x->out_r, &x->out);
+      else if (pfd[k].fd == x->err_r) capture(&x->err_r, &x->err);
+      else if (pfd[k].fd == x->in_w) flush_stdin(x);
+      else continue;
+      if (x->nwait && finished(x, now)) answer_waiters(p, x);
+      break;
+    }
+  }
+}
+
+int64_t sl_procs_deadline(const sl_procs_t *p) {
+  int64_t d = 0;
+  for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
+    const sl_proc_t *x = &p->t[i];
+    if (x->used && x->nwait && !x->running) {
+      int64_t t = x->exited_at + SL_PROCS_PIPE_GRACE_MS;
+      if (!d || t < d) d = t;
+    }
+  }
+  return d;
+}
+
+void sl_procs_tick(sl_procs_t *p, int64_t now) {
+  for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
+    sl_proc_t *x = &p->t[i];
+    if (x->used && x->nwait && finished(x, now)) {
+      /* what the pipes still hold is part of the answer */
+      if (x->out_r >= 0) capture(&x->out_r, &x->out);
+      if (x->err_r >= 0) capture(&x->err_r, &x->err);
+      answer_waiters(p, x);
+    }
+  }
+}
+
+void sl_procs_on_exited(sl_procs_t *p, pid_t ns_pid, int status) {
+  for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
+    sl_proc_t *x = &p->t[i];
+    if (!x->used || !x->running || x->ns_pid != ns_pid) continue;
+    x->running = 0;
+    x->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    x->exited_at = sl_now_ms();
+    close_fd(&x->in_w);
+    if (x->nwait && finished(x, x->exited_at)) answer_waiters(p, x);
+  }
+}
+
+void sl_procs_shutdown(sl_procs_t *p, const char *reason) {
+  for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
+    sl_proc_t *x = &p->t[i];
+    for (size_t k = 0; k < x->nwait; k++) reply_err(p, &x->waiters[k], "sandbox_gone", "%s", reason);
+    x->nwait = 0;
+    if (x->used) slot_free(x);
+  }
+  free(p->t);
+  p->t = NULL;
+}
