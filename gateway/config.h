@@ -25,6 +25,7 @@ typedef struct {
   size_t max_body_bytes;
   unsigned max_sandboxes;
   unsigned create_timeout_s;
+  int jupyter_open_channels; /* kernels made by POST /api/kernels take unauthenticated websockets (jupyter_ws.c) */
 } gw_config_t;
 
 /* Fills defaults, then the config file (if config_path), then env, then the explicit args (may be NULL).

@@ -42,5 +42,17 @@ void h_proc_signal(gw_session_t *s, json_t *body);
 void h_proc_kill(gw_session_t *s, json_t *body);
 /* handlers_stats.c */
 void h_sb_stats(gw_session_t *s, json_t *body);
+/* jupyter_rest.c */
+void h_jp_api(gw_session_t *s, json_t *body);
+void h_jp_specs(gw_session_t *s, json_t *body);
+void h_jp_spec(gw_session_t *s, json_t *body);
+void h_jp_spec_file(gw_session_t *s, json_t *body);
+void h_jp_kernels(gw_session_t *s, json_t *body);
+void h_jp_kernel_create(gw_session_t *s, json_t *body);
+void h_jp_kernel_get(gw_session_t *s, json_t *body);
+void h_jp_kernel_delete(gw_session_t *s, json_t *body);
+void h_jp_kernel_interrupt(gw_session_t *s, json_t *body);
+void h_jp_kernel_restart(gw_session_t *s, json_t *body);
+void h_jp_channels(gw_session_t *s, json_t *body);
 
 #endif

@@ -1,6 +1,7 @@
 /* main.c — sluice-gateway: `serve` (the event loop) and `keys` (the key CLI). */
 #include "gateway.h"
 
+#include "jupyter.h"
 #include "keys.h"
 #include "lifecycle.h"
 #include "registry.h"
@@ -48,8 +49,14 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 static const struct lws_protocols PROTOCOLS[] = {
     {"http", http_callback, sizeof(gw_session_t), 0, 0, NULL, 0},
     {GW_FD_PROTOCOL, gw_fdwatch_callback, 0, 0, 0, NULL, 0},
+    {JWS_LEGACY_PROTOCOL, jws_callback, sizeof(jws_conn_t), 0, 0, NULL, 0},
+    {SL_JF_SUBPROTOCOL, jws_callback, sizeof(jws_conn_t), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
+
+/* websocket upgrades that offer no subprotocol (jupyter_server, nbclient) get the legacy kernel protocol */
+static const struct lws_protocol_vhost_options JWS_DEFAULT = {NULL, NULL, "default", ""};
+static const struct lws_protocol_vhost_options PVO = {NULL, &JWS_DEFAULT, JWS_LEGACY_PROTOCOL, ""};
 
 static void grace_cb(lws_sorted_usec_list_t *sul) { g_stop = 1; }
 
@@ -123,6 +130,7 @@ static int serve(int argc, char **argv) {
   info.port = g_gw.cfg.listen_port;
   info.iface = g_gw.cfg.listen_host;
   info.protocols = PROTOCOLS;
+  info.pvo = &PVO;
   info.max_http_header_data = 8192;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   if (!strchr(g_gw.cfg.listen_host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;

@@ -26,6 +26,17 @@ static const gw_route_t ROUTES[] = {
     {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/stdin", GW_R_PROC_STDIN, GW_RF_JSON_BODY},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/signal", GW_R_PROC_SIGNAL, GW_RF_JSON_BODY},
     {GW_M_GET, "/api/v1/sandboxes/{sb}/stats", GW_R_SB_STATS, 0},
+    {GW_M_GET, "/api", GW_R_JP_API, GW_RF_JUPYTER},
+    {GW_M_GET, "/api/kernelspecs", GW_R_JP_SPECS, GW_RF_JUPYTER},
+    {GW_M_GET, "/api/kernelspecs/{name}", GW_R_JP_SPEC, GW_RF_JUPYTER},
+    {GW_M_GET | GW_M_HEAD, "/kernelspecs/{name}/{file}", GW_R_JP_SPEC_FILE, GW_RF_JUPYTER},
+    {GW_M_GET, "/api/kernels", GW_R_JP_KERNELS, GW_RF_JUPYTER},
+    {GW_M_POST, "/api/kernels", GW_R_JP_KERNEL_CREATE, GW_RF_JUPYTER},
+    {GW_M_GET, "/api/kernels/{id}", GW_R_JP_KERNEL_GET, GW_RF_JUPYTER},
+    {GW_M_DELETE, "/api/kernels/{id}", GW_R_JP_KERNEL_DELETE, GW_RF_JUPYTER},
+    {GW_M_POST, "/api/kernels/{id}/interrupt", GW_R_JP_KERNEL_INTERRUPT, GW_RF_JUPYTER},
+    {GW_M_POST, "/api/kernels/{id}/restart", GW_R_JP_KERNEL_RESTART, GW_RF_JUPYTER},
+    {GW_M_GET, "/api/kernels/{id}/channels", GW_R_JP_CHANNELS, GW_RF_JUPYTER},
 };
 
 gw_method_t gw_method_from_str(const char *s) {

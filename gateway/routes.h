@@ -38,12 +38,24 @@ typedef enum {
   GW_R_PROC_SIGNAL,
   GW_R_PROC_KILL,
   GW_R_SB_STATS,
+  GW_R_JP_API,
+  GW_R_JP_SPECS,
+  GW_R_JP_SPEC,
+  GW_R_JP_SPEC_FILE,
+  GW_R_JP_KERNELS,
+  GW_R_JP_KERNEL_CREATE,
+  GW_R_JP_KERNEL_GET,
+  GW_R_JP_KERNEL_DELETE,
+  GW_R_JP_KERNEL_INTERRUPT,
+  GW_R_JP_KERNEL_RESTART,
+  GW_R_JP_CHANNELS,
   GW_R__COUNT
 } gw_route_id_t;
 
 enum {
   GW_RF_NOAUTH = 1 << 0,    /* no API key needed */
   GW_RF_JSON_BODY = 1 << 1, /* body must be application/json */
+  GW_RF_JUPYTER = 1 << 3,   /* Jupyter personality: errors as {"reason", "message"} (jupyter_rest.c) */
   GW_RF_STREAM_BODY = 1 << 2, /* dispatched at the headers; the body goes to session.body_cb, unbuffered */
 };
 

@@ -102,7 +102,11 @@ void session_reply_error(gw_session_t *s, int status, const char *code, const ch
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
-  session_reply_json(s, status, sl_api_envelope_error(code, msg));
+  /* Jupyter routes answer in Kernel Gateway's shape, which jupyter_server reads */
+  if (s && s->match.route && (s->match.route->flags & GW_RF_JUPYTER))
+    session_reply_json(s, status, json_pack("{s:s, s:s}", "reason", code, "message", msg));
+  else
+    session_reply_json(s, status, sl_api_envelope_error(code, msg));
 }
 
 const char *session_ns(const gw_session_t *s) { return s->has_ns_query ? s->ns_query : "default"; }
@@ -261,6 +265,7 @@ int session_on_writeable(gw_session_t *s) {
   if (!s->body_done && !s->close_after) return 0;
   if (!s->headers_sent) {
     unsigned char hdr[LWS_PRE + 1024], *start = hdr + LWS_PRE, *p = start, *end = hdr + sizeof(hdr) - 1;
+    if (s->status == 204) s->resp_len = 0; /* no body, not even a newline: clients reject one */
     if (lws_add_http_common_headers(s->wsi, (unsigned)s->status, "application/json", s->resp_len, &p, end))
       return -1;
     if (s->location[0] &&

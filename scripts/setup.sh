@@ -10,6 +10,7 @@ pkgs=(build-essential cmake pkg-config git
       clang libclang-rt-14-dev
       python3 python3-jupyter-client python3-ipython python3-numpy python3-matplotlib python3-pandas
       python3-httpx python3-websockets python3-pytest python3-zmq
+      python3-jupyter-server python3-nbclient python3-nbformat python3-ipykernel python3-tornado
       procps iproute2 nftables bubblewrap curl)
 missing=()
 for p in "${pkgs[@]}"; do

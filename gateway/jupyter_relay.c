@@ -1,0 +1,300 @@
+/* jupyter_relay.c — client messages from the channels websocket → runner ops, runner messages →
+ * Jupyter messages with the client's parent_header on the right channel (jupyter.h).
+ *
+ * Every client request gets iopub status busy → side effects → reply → status idle, as a kernel does.
+ * execute_request goes to the runner (which emits busy, outputs and execute_reply; its idle comes after
+ * the reply, when the bridge has already forgotten the request, so the idle is sent here); execute_input
+ * is sent here right after the runner's busy. kernel_info, history and comm_info are answered here;
+ * complete, inspect and is_complete too when the runner has no answer for them (empty but valid).
+ *
+ * Ownership: a jr_req_t lives from its zb_request until its on_reply/on_fail (the bridge's contract); it
+ * holds a copy of the client's header and a borrowed connection pointer that jr_conn_gone clears.
+ */
+#include "jupyter.h"
+
+#include "lifecycle.h"
+#include "sluice/ops.h"
+#include "zmq_bridge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SL_OP_RESTART_REQUEST
+#define SL_OP_RESTART_REQUEST "sluice_restart_request"
+#endif
+
+#define JR_EXECUTE_WAIT_MS SL_OP_MAX_TIMEOUT_MS
+#define JR_CONTROL_WAIT_MS 30000
+
+typedef struct jr_req {
+  struct jr_req *next;
+  char kernel_id[37];
+  jws_conn_t *conn;       /* NULL once the connection went away */
+  char session_id[JWS_SESSION_ID_MAX]; /* its client session: a reconnect of it gets the replies */
+  json_t *parent;         /* the client's header (own copy) */
+  char channel[SL_JF_CHANNEL_MAX];
+  char reply_type[64];    /* what a failure is answered with */
+  json_t *code;           /* execute_request: the code (execute_input) */
+  int silent, store_history;
+  int idle_sent;
+  void (*done)(void *ctx, int ok); /* REST restart / interrupt */
+  void *done_ctx;
+} jr_req_t;
+
+static jr_req_t *g_reqs;
+
+static jr_req_t *req_new(jk_kernel_t *k, jws_conn_t *c, const json_t *parent, const char *channel,
+                         const char *reply_type) {
+  jr_req_t *r = calloc(1, sizeof(*r));
+  if (!r) return NULL;
+  snprintf(r->kernel_id, sizeof(r->kernel_id), "%s", k->id);
+  r->conn = c;
+  if (c) snprintf(r->session_id, sizeof(r->session_id), "%s", c->session_id);
+  r->parent = parent ? json_deep_copy(parent) : json_object();
+  snprintf(r->channel, sizeof(r->channel), "%s", channel);
+  snprintf(r->reply_type, sizeof(r->reply_type), "%s", reply_type);
+  r->next = g_reqs;
+  g_reqs = r;
+  return r;
+}
+
+static void req_free(jr_req_t *r) {
+  for (jr_req_t **pp = &g_reqs; *pp; pp = &(*pp)->next) {
+    if (*pp == r) {
+      *pp = r->next;
+      break;
+    }
+  }
+  json_decref(r->parent);
+  json_decref(r->code);
+  free(r);
+}
+
+/* Where r's replies go: its connection, else a newer one of the same client session (else NULL: the
+ * kernel's replay buffer when nobody is connected). */
+static jws_conn_t *target(jk_kernel_t *k, jr_req_t *r) {
+  if (r->conn || !r->session_id[0]) return r->conn;
+  for (jws_conn_t *c = k->conns; c; c = c->next)
+    if (!c->closing && strcmp(c->session_id, r->session_id) == 0) return c;
+  return NULL;
+}
+
+void jr_conn_gone(jws_conn_t *c) {
+  for (jr_req_t *r = g_reqs; r; r = r->next)
+    if (r->conn == c) r->conn = NULL;
+}
+
+static void idle_if_quiet(jk_kernel_t *k, const json_t *parent) {
+  if (k->inflight == 0 && strcmp(k->state, "dead") != 0 && strcmp(k->state, "restarting") != 0)
+    jk_set_state(k, "idle", parent);
+  else
+    jk_emit(k, NULL, "iopub", "status", parent, json_pack("{s:s}", "execution_state", "idle"));
+}
+
+/* ---- runner → client ---- */
+
+static void on_event(void *ctx, const sl_msg_t *m) {
+  jr_req_t *r = ctx;
+  jk_kernel_t *k = jk_find(r->kernel_id);
+  if (!k) return;
+  jk_touch(k);
+  const char *type = sl_msg_type(m);
+  if (strcmp(type, "status") == 0) {
+    const char *st = json_string_value(json_object_get(m->content, "execution_state"));
+    if (strcmp(st, "idle") == 0) {
+      if (r->idle_sent) return;
+      r->idle_sent = 1;
+    }
+    jk_set_state(k, strcmp(st, "busy") == 0 ? "busy" : strcmp(st, "idle") == 0 ? "idle" : k->state, r->parent);
+    if (strcmp(st, "busy") == 0 && r->code && !r->silent) {
+      json_int_t n = (json_int_t)k->exec_count + (r->store_history ? 1 : 0);
+      jk_emit(k, NULL, "iopub", "execute_input", r->parent,
+              json_pack("{s:O, s:I}", "code", r->code, "execution_count", n ? n : 1));
+    }
+    return;
+  }
+  const char *channel = strcmp(type, "input_request") == 0 ? "stdin" : "iopub";
+  if (r->silent && strcmp(channel, "iopub") == 0 && strcmp(type, "stream") != 0 && strcmp(type, "error") != 0 &&
+      strcmp(type, "display_data") != 0 && strcmp(type, "update_display_data") != 0 && strcmp(type, "clear_output") != 0)
+    return; /* silent executions publish no execute_result */
+  jk_emit(k, strcmp(channel, "stdin") == 0 ? target(k, r) : NULL, channel, type, r->parent, json_deep_copy(m->content));
+}
+
+static void finish(jr_req_t *r, int ok) {
+  if (r->done) r->done(r->done_ctx, ok);
+  req_free(r);
+}
+
+static void on_reply(void *ctx, const sl_msg_t *m) {
+  jr_req_t *r = ctx;
+  jk_kernel_t *k = jk_find(r->kernel_id);
+  if (k) {
+    k->inflight--;
+    jk_touch(k);
+    const char *type = sl_msg_type(m);
+    json_t *content = json_deep_copy(m->content);
+    if (strcmp(type, SL_OP_EXECUTE_REPLY) == 0) {
+      json_t *n = json_object_get(content, "execution_count");
+      if (json_is_integer(n) && !r->silent) k->exec_count = json_integer_value(n);
+      if (!json_object_get(content, "user_expressions")) json_object_set_new(content, "user_expressions", json_object());
+      if (!json_object_get(content, "payload")) json_object_set_new(content, "payload", json_array());
+      jk_emit(k, target(k, r), r->channel, "execute_reply", r->parent, content);
+    } else if (strcmp(type, SL_OP_INTERRUPT_REPLY) == 0) {
+      if (target(k, r) || !r->done)
+        jk_emit(k, target(k, r), r->channel, "interrupt_reply", r->parent, json_pack("{s:s}", "status", "ok"));
+      json_decref(content);
+    } else if (strcmp(type, SL_OP_RESTART_REPLY) == 0) {
+      if (r->reply_type[0] && strcmp(r->reply_type, "shutdown_reply") == 0)
+        jk_emit(k, target(k, r), r->channel, "shutdown_reply", r->parent, json_pack("{s:s, s:b}", "status", "ok", "restart", 1));
+      json_decref(content);
+      k->exec_count = 0;
+      sl_uuid_str(k->session); /* JupyterLab notices a restart by the header's session changing */
+      jk_set_state(k, "starting", NULL);
+    } else {
+      json_decref(content);
+    }
+    if (!r->idle_sent) {
+      r->idle_sent = 1;
+      idle_if_quiet(k, r->parent);
+    }
+  }
+  finish(r, 1);
+}
+
+static void on_fail(void *ctx, int status, const char *code, const char *message) {
+  jr_req_t *r = ctx;
+  jk_kernel_t *k = jk_find(r->kernel_id);
+  if (k) {
+    k->inflight--;
+    if (strcmp(r->reply_type, "execute_reply") == 0) {
+      json_t *tb = json_pack("[s]", message);
+      jk_emit(k, NULL, "iopub", "error", r->parent,
+              json_pack("{s:s, s:s, s:O}", "ename", "SandboxError", "evalue", message, "traceback", tb));
+      jk_emit(k, target(k, r), r->channel, "execute_reply", r->parent,
+              json_pack("{s:s, s:I, s:s, s:s, s:o, s:{}, s:[]}", "status", "error", "execution_count",
+                        (json_int_t)k->exec_count, "ename", "SandboxError", "evalue", message, "traceback", tb,
+                        "user_expressions", "payload"));
+    } else if (r->reply_type[0]) {
+      jk_emit(k, target(k, r), r->channel, r->reply_type, r->parent,
+              json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", code, "evalue", message, "traceback"));
+    }
+    if (strcmp(code, "sandbox_gone") == 0) {
+      jk_set_state(k, "dead", r->parent);
+    } else if (!r->idle_sent) {
+      r->idle_sent = 1;
+      idle_if_quiet(k, r->parent);
+    }
+  }
+  (void)status;
+  finish(r, 0);
+}
+
+static const zb_handlers_t RELAY_H = {on_event, on_reply, on_fail};
+
+/* Sends op to the runner for r; on a refusal answers like a failure. */
+static int forward(jk_kernel_t *k, jr_req_t *r, const char *op, json_t *content, unsigned wait_ms) {
+  k->inflight++;
+  int rc = zb_request(k->id, op, content, &RELAY_H, r, wait_ms);
+  if (rc < 0) on_fail(r, 429, "busy", "too many requests in flight");
+  return rc;
+}
+
+/* ---- client → runner ---- */
+
+static void local_reply(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg, const char *channel,
+                        const char *reply_type, json_t *content) {
+  if (!k->inflight) k->state = "busy";
+  jk_emit(k, NULL, "iopub", "status", msg->header, json_pack("{s:s}", "execution_state", "busy"));
+  jk_emit(k, c, channel, reply_type, msg->header, content);
+  idle_if_quiet(k, msg->header);
+}
+
+static void execute(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg, const char *channel) {
+  json_t *in = msg->content;
+  json_t *code = json_object_get(in, "code");
+  jr_req_t *r = req_new(k, c, msg->header, channel, "execute_reply");
+  if (!r) return;
+  if (!json_is_string(code) || json_string_length(code) > SL_OP_MAX_CODE_BYTES) {
+    jk_emit(k, NULL, "iopub", "status", msg->header, json_pack("{s:s}", "execution_state", "busy"));
+    k->inflight++;
+    on_fail(r, 400, "bad_request", json_is_string(code) ? "code over the size limit" : "code must be a string");
+    return;
+  }
+  r->code = json_incref(code);
+  r->silent = json_is_true(json_object_get(in, "silent"));
+  r->store_history = !r->silent && !json_is_false(json_object_get(in, "store_history"));
+  json_t *op = json_pack("{s:O, s:b, s:b, s:b}", "code", code, "silent", r->silent, "store_history",
+                         r->store_history, "allow_stdin", json_is_true(json_object_get(in, "allow_stdin")));
+  forward(k, r, SL_OP_EXECUTE_REQUEST, op, JR_EXECUTE_WAIT_MS);
+}
+
+int jr_interrupt(jk_kernel_t *k, void (*done)(void *ctx, int ok), void *ctx) {
+  jr_req_t *r = req_new(k, NULL, NULL, "control", "");
+  if (!r) return -1;
+  r->done = done;
+  r->done_ctx = ctx;
+  r->idle_sent = 1;
+  forward(k, r, SL_OP_INTERRUPT_REQUEST, json_object(), JR_CONTROL_WAIT_MS);
+  return 0; /* from here on done() runs exactly once */
+}
+
+int jr_restart(jk_kernel_t *k, jws_conn_t *c, const json_t *parent_header, void (*done)(void *ctx, int ok),
+               void *ctx) {
+  jr_req_t *r = req_new(k, c, parent_header, "control", c ? "shutdown_reply" : "");
+  if (!r) return -1;
+  r->done = done;
+  r->done_ctx = ctx;
+  jk_set_state(k, "restarting", parent_header);
+  forward(k, r, SL_OP_RESTART_REQUEST, json_object(), JR_CONTROL_WAIT_MS);
+  return 0; /* from here on done() runs exactly once */
+}
+
+static void shutdown_done(void *ctx, const char *name, const char *err) { (void)ctx, (void)name, (void)err; }
+
+void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *channel) {
+  const char *type = sl_msg_type(msg);
+  json_t *in = msg->content;
+  jk_touch(k);
+  if (strcmp(type, "execute_request") == 0) {
+    execute(k, c, msg, channel);
+  } else if (strcmp(type, "kernel_info_request") == 0) {
+    local_reply(k, c, msg, channel, "kernel_info_reply", sl_jk_kernel_info_python(jk_python_version()));
+  } else if (strcmp(type, "complete_request") == 0) {
+    json_t *pos = json_object_get(in, "cursor_pos");
+    json_int_t p = json_is_integer(pos) ? json_integer_value(pos) : (json_int_t)json_string_length(json_object_get(in, "code"));
+    local_reply(k, c, msg, channel, "complete_reply",
+                json_pack("{s:[], s:I, s:I, s:{}, s:s}", "matches", "cursor_start", p, "cursor_end", p, "metadata",
+                          "status", "ok"));
+  } else if (strcmp(type, "inspect_request") == 0) {
+    local_reply(k, c, msg, channel, "inspect_reply",
+                json_pack("{s:s, s:b, s:{}, s:{}}", "status", "ok", "found", 0, "data", "metadata"));
+  } else if (strcmp(type, "is_complete_request") == 0) {
+    local_reply(k, c, msg, channel, "is_complete_reply", json_pack("{s:s}", "status", "unknown"));
+  } else if (strcmp(type, "history_request") == 0) {
+    local_reply(k, c, msg, channel, "history_reply", json_pack("{s:s, s:[]}", "status", "ok", "history"));
+  } else if (strcmp(type, "comm_info_request") == 0) {
+    local_reply(k, c, msg, channel, "comm_info_reply", json_pack("{s:s, s:{}}", "status", "ok", "comms"));
+  } else if (strcmp(type, "interrupt_request") == 0) {
+    jr_req_t *r = req_new(k, c, msg->header, channel, "interrupt_reply");
+    if (r) {
+      r->idle_sent = 1; /* control requests do not change the execution state */
+      forward(k, r, SL_OP_INTERRUPT_REQUEST, json_object(), JR_CONTROL_WAIT_MS);
+    }
+  } else if (strcmp(type, "shutdown_request") == 0) {
+    if (json_is_true(json_object_get(in, "restart"))) {
+      jr_restart(k, c, msg->header, NULL, NULL);
+      return;
+    }
+    jk_emit(k, c, channel, "shutdown_reply", msg->header, json_pack("{s:s, s:b}", "status", "ok", "restart", 0));
+    gw_sandbox_t *sb = reg_find_id(k->id);
+    char id[37];
+    snprintf(id, sizeof(id), "%s", k->id);
+    jk_forget(id, 1);
+    if (sb && !sb->deleting) lc_delete(sb, shutdown_done, NULL);
+  } else if (strncmp(type, "comm_", 5) == 0 || strcmp(type, "input_reply") == 0) {
+    /* no comm targets in this kernel; stdin is answered inside the sandbox */
+  } else {
+    fprintf(stderr, "sluice-gateway: kernel %s: ignoring %.64s on %s\n", k->id, type, channel);
+  }
+}
