@@ -2,6 +2,7 @@
 #include "lifecycle.h"
 
 #include "cgroup_cleanup.h"
+#include "net_cleanup.h"
 #include "sluice/api.h"
 #include "sluice/msg.h"
 #include "sluice/ops.h"
@@ -149,6 +150,9 @@ static void cleanup_step(gw_sandbox_t *sb) {
     return;
   }
   if (rc < 0) fprintf(stderr, "sluice-gateway: sandbox %s: cgroups not fully removed: %s\n", sb->id, strerror(-rc));
+  /* egress leftovers of a runner that could not clean up (SIGKILL): its nft table, maybe its veth */
+  reg_path(sb->id, "net", list, sizeof(list));
+  if ((rc = net_cleanup(list)) < 0) fprintf(stderr, "sluice-gateway: sandbox %s: egress not fully removed: %s\n", sb->id, strerror(-rc));
   lc->cleaning = 0;
   lc->cg_tries = 0;
   if (sb->deleting) finish_delete(sb);

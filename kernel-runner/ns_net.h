@@ -1,5 +1,5 @@
 /* ns_net.h — the sandbox's network and UTS namespaces, child side: loopback up, hostname set.
- * Egress (veth, NAT, allow lists on the host side) comes later as the parent-side half of this file.
+ * Egress (veth, NAT, host-side allow lists) is net.h; its child-side step configures eth0 after this one.
  * No pointers are kept.
  */
 #ifndef SLUICE_RUNNER_NS_NET_H

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "before_script.h"
 #include "ctl.h"
 #include "init.h"
 #include "ns_mount.h"
@@ -27,8 +28,8 @@
 
 /* Child side: everything between clone and becoming init. Reports a failure as text on status_fd
  * (close-on-exec: a successful exec closes it with nothing written). */
-static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, int release_fd, int status_fd, int ctl,
-                                                  int exe_fd) {
+static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, const sl_net_t *net, int release_fd,
+                                                  int status_fd, int ctl, int exe_fd) {
   char err[512] = "";
   int rc;
   char c;
@@ -42,6 +43,7 @@ static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, int rel
   if (unshare(CLONE_NEWCGROUP) < 0) { snprintf(err, sizeof err, "cgroup ns: %s", strerror(errno)); goto fail; }
   if ((rc = sl_ns_uts_init_child(cfg->hostname)) < 0) { snprintf(err, sizeof err, "hostname: %s", strerror(-rc)); goto fail; }
   if ((rc = sl_ns_net_init_child()) < 0) { snprintf(err, sizeof err, "loopback: %s", strerror(-rc)); goto fail; }
+  if ((rc = sl_net_init_child(net)) < 0) { snprintf(err, sizeof err, "eth0: %s", strerror(-rc)); goto fail; }
   sl_mount_spec_t ms = {sl_config_rootfs(cfg), cfg->drivers_dir, cfg->hostname, cfg->uid, cfg->gid, cfg->limits.storage};
   if (sl_ns_mount_init_child(&ms, err, sizeof err) < 0) goto fail;
   /* a fresh image for init: no runner heap, no argv with host paths visible as /proc/1/cmdline */
@@ -77,12 +79,14 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   int rc, sv[2] = {-1, -1}, rel[2] = {-1, -1}, st[2] = {-1, -1}, exe = -1;
   memset(sb, 0, sizeof *sb);
   sb->ctl = -1;
+  sl_net_init(&sb->net);
   if ((rc = sl_cgroup_plan(&sb->cg, cfg->id)) < 0) { snprintf(err, errlen, "cgroups: no usable hierarchy"); goto out; }
   /* recorded BEFORE anything exists, so the gateway can clean up after a runner killed with SIGKILL */
   if ((rc = write_cgroups_file(cfg, &sb->cg)) < 0) { snprintf(err, errlen, "write cgroups file: %s", strerror(-rc)); goto out; }
   if ((rc = sl_cgroup_create(&sb->cg)) < 0) { snprintf(err, errlen, "create cgroups: %s", strerror(-rc)); goto out; }
   if ((rc = sl_cgroup_apply_limits(&sb->cg, &cfg->limits)) < 0) { snprintf(err, errlen, "cgroup limits: %s", strerror(-rc)); goto out; }
   sl_cgroup_oom_kills(&sb->cg, &sb->oom_seen);
+  if ((rc = sl_net_plan(&sb->net, cfg, err, errlen)) < 0) goto out;
   if ((exe = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(rel, O_CLOEXEC) < 0 ||
       pipe2(st, O_CLOEXEC) < 0) {
@@ -97,7 +101,7 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
     close(sv[0]);
     close(rel[1]);
     close(st[0]);
-    child_main(cfg, rel[0], st[1], sv[1], exe);
+    child_main(cfg, &sb->net, rel[0], st[1], sv[1], exe);
   }
   sb->init_pid = pid;
   close(sv[1]);
@@ -108,6 +112,8 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   st[1] = -1;
   if ((rc = sl_ns_user_init_parent(pid, cfg->uid_base, SL_UID_RANGE)) < 0) { snprintf(err, errlen, "uid/gid map: %s", strerror(-rc)); goto out; }
   if ((rc = sl_cgroup_attach(&sb->cg, pid)) < 0) { snprintf(err, errlen, "cgroup attach: %s", strerror(-rc)); goto out; }
+  /* the peer goes into the child's netns while the child still waits: it finds eth0 when released */
+  if ((rc = sl_net_setup_parent(&sb->net, pid, err, errlen)) < 0) goto out;
   if (write(rel[1], "1", 1) != 1) { rc = -errno; snprintf(err, errlen, "release: %s", strerror(errno)); goto out; }
   struct pollfd pfd = {st[0], POLLIN, 0};
   if (poll(&pfd, 1, SL_BUILD_TIMEOUT_MS) <= 0) { rc = -ETIMEDOUT; snprintf(err, errlen, "sandbox setup timed out"); goto out; }
@@ -122,6 +128,10 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   sb->ctl = sv[0];
   sv[0] = -1;
   fcntl(sb->ctl, F_SETFL, O_NONBLOCK);
+  /* before_script with open egress, then the policy: the sandbox is not ready (no request is served)
+   * until both are done */
+  if ((rc = sl_before_script_run(sb, cfg, err, errlen)) < 0) goto out;
+  if ((rc = sl_net_apply_policy(&sb->net, cfg, err, errlen)) < 0) goto out;
   rc = 0;
 out:
   for (int *fd = (int[]){sv[0], sv[1], rel[0], rel[1], st[0], st[1], exe}, i = 0; i < 7; i++)
@@ -211,5 +221,6 @@ int sl_sandbox_destroy(sl_sandbox_t *sb) {
     while (waitpid(sb->init_pid, NULL, 0) < 0 && errno == EINTR) {}
     sb->init_pid = 0;
   }
+  sl_net_destroy(&sb->net);
   return sl_cgroup_destroy(&sb->cg, 5000);
 }

@@ -18,6 +18,7 @@
 
 #include "cgroup.h"
 #include "config.h"
+#include "net.h"
 
 #define SL_SPAWN_TIMEOUT_MS 10000
 #define SL_BUILD_TIMEOUT_MS 20000
@@ -28,12 +29,13 @@ typedef struct {
   sl_cgroup_t cg;
   unsigned tag;
   uint64_t oom_seen;  /* OOM kills in the sandbox cgroup already reported */
+  sl_net_t net;       /* egress: veth, nft table, slot (net.h) */
 } sl_sandbox_t;
 
 /* Called for every process init reaped (ns pid, wait status). */
 typedef void (*sl_exited_cb)(void *ud, pid_t ns_pid, int status);
 
-/* Builds the sandbox. On failure returns -errno with a reason in err; sb is then safe to destroy. */
+/* Builds the sandbox, runs the before_script (open egress) and then applies the egress policy. On failure returns -errno with a reason in err; sb is then safe to destroy. */
 int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_t errlen);
 /* Starts argv inside with fds as its 0..nfds-1. On success stores its ns pid and host pid. */
 int sl_sandbox_spawn(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, const int *fds, size_t nfds,

@@ -1,5 +1,6 @@
 /* api.c — REST envelopes, body parsing, names and limit strings (docs/API.md). */
 #include "sluice/api.h"
+#include "sluice/egress.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -269,6 +270,7 @@ int sl_api_parse_create(json_t *body, json_t **out, sl_api_err_t *err) {
   json_t *limits = json_object_get(r, "limits");
   if (limits && sl_api_validate_limits(limits, err) < 0) goto fail;
   if (sl_api_validate_caps(r, err) < 0) goto fail;
+  if (sl_api_validate_egress(r, err) < 0) goto fail;
   if (!ns) json_object_set_new(r, "namespace", json_string("default"));
   if (!image) json_object_set_new(r, "image", json_string("python"));
   if (!json_object_get(r, "timeout")) json_object_set_new(r, "timeout", json_integer(SL_API_DEFAULT_TIMEOUT_S));

@@ -295,7 +295,8 @@ def test_gateway_port_unreachable(sec, sb):
     assert "CONNECTED" not in out and out.count("FAILED") == 2
 
 
-def test_only_loopback_interface(sec, sb):
+def test_only_loopback_interface(sec):
+    sb = sec.create(name="noegress", egress_whitelist=[])  # [] = loopback only (open egress: test_egress.py)
     out = sec.out(sb, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '")
     assert out.split() == ["lo"]
     out = sec.py(sb, "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
@@ -387,7 +388,7 @@ def test_unknown_capability_rejected(sec):
 
 
 def test_cap_add_is_honoured_and_bounded(sec):
-    sb = sec.create(name="capnet", cap_add=["NET_RAW", "CHOWN"], cap_drop=["CHOWN"])
+    sb = sec.create(name="capnet", cap_add=["NET_RAW", "CHOWN"], cap_drop=["CHOWN"], egress_whitelist=[])
     out = sec.out(sb, "grep -E '^(CapEff|CapBnd)' /proc/self/status")
     assert out.count("0000000000002000") == 2, out  # NET_RAW (13) only: cap_drop wins over cap_add
     out = sec.py(sb, "import socket\nsocket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); print('RAW')")

@@ -1,0 +1,291 @@
+"""Egress control (egress_whitelist, before_script) against two fake "internet" hosts.
+
+Each host is a network namespace of its own behind a veth pair routed from the host (198.51.100.0/24 and
+203.0.113.0/24, TEST-NET-2/3), serving its name over HTTP with /usr/bin/python3 -m http.server. Host A
+also answers as 169.254.169.254 (the cloud metadata address), and the test listens on the host itself, so
+"unreachable" is checked against things that really answer. Every wait is bounded; the namespaces go
+even when a test fails."""
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import urllib.request
+
+import pytest
+
+from conftest import API, _it
+
+wait_until = _it.wait_until
+TAG = str(os.getpid() % 100000)
+HOSTS = {"A": ("198.51.100", "sleg-a" + TAG), "B": ("203.0.113", "sleg-b" + TAG)}
+PORT = 8080
+METADATA = "169.254.169.254"
+
+
+def sh(*args, check=True, timeout=10):
+    return subprocess.run(list(args), check=check, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def internet():
+    servers, made, routed = [], [], False
+    docroot = tempfile.mkdtemp(prefix="sluice-egress-")
+    try:
+        for name, (net, ns) in HOSTS.items():
+            d = os.path.join(docroot, name)
+            os.mkdir(d)
+            with open(os.path.join(d, "id"), "w") as f:
+                f.write(name)
+            hif, nif = f"sleh{name.lower()}{TAG}", f"slen{name.lower()}{TAG}"
+            sh("ip", "netns", "add", ns)
+            made.append((ns, hif))
+            sh("ip", "link", "add", hif, "type", "veth", "peer", "name", nif, "netns", ns)
+            sh("ip", "addr", "add", f"{net}.1/24", "dev", hif)
+            sh("ip", "link", "set", hif, "up")
+            sh("ip", "-n", ns, "addr", "add", f"{net}.2/24", "dev", nif)
+            sh("ip", "-n", ns, "link", "set", nif, "up")
+            sh("ip", "-n", ns, "link", "set", "lo", "up")
+            sh("ip", "-n", ns, "route", "add", "default", "via", f"{net}.1")
+            if name == "A":  # A also plays the metadata service; the host routes it there
+                sh("ip", "-n", ns, "addr", "add", f"{METADATA}/32", "dev", "lo")
+                routed = sh("ip", "route", "add", f"{METADATA}/32", "via", f"{net}.2", check=False).returncode == 0
+            servers.append(subprocess.Popen(
+                ["ip", "netns", "exec", ns, "/usr/bin/python3", "-m", "http.server", str(PORT), "--bind", "0.0.0.0"],
+                cwd=d, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+        for name, (net, _) in HOSTS.items():
+            wait_until(lambda: fetch_host(f"{net}.2") == name, timeout=15, what=f"http server {name}")
+        if routed:  # the host itself reaches "metadata": a real target (unless the host routes it elsewhere)
+            assert fetch_host(METADATA) == "A"
+        yield {name: f"{net}.2" for name, (net, _) in HOSTS.items()}
+    finally:
+        for p in servers:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=10)
+        if routed:
+            sh("ip", "route", "del", f"{METADATA}/32", check=False)
+        for ns, hif in made:
+            sh("ip", "link", "del", hif, check=False)
+            sh("ip", "netns", "del", ns, check=False)
+        subprocess.run(["rm", "-rf", docroot], timeout=10)
+
+
+def fetch_host(addr):
+    try:
+        with urllib.request.urlopen(f"http://{addr}:{PORT}/id", timeout=2) as r:
+            return r.read().decode()
+    except OSError:
+        return None
+
+
+@pytest.fixture(scope="module")
+def listener():
+    """A TCP port listening on every host address: what a sandbox must never reach on the host."""
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    s.listen(16)
+    yield s.getsockname()[1]
+    s.close()
+
+
+FETCH = ("import sys, urllib.request\n"
+         "for a in sys.argv[1:]:\n"
+         "    try:\n"
+         "        print(a, urllib.request.urlopen('http://%s:8080/id' % a, timeout=3).read().decode())\n"
+         "    except Exception as e:\n"
+         "        print(a, 'FAILED', type(e).__name__)\n")
+
+
+def fetch(sec, sb, *addrs):
+    r = sec.c.http.post(f"{API}/{sb}/exec", json={"argv": ["python3", "-c", FETCH, *addrs], "timeout_ms": 20000})
+    assert r.status_code == 200, r.text
+    out = r.json()["data"]["stdout"]
+    return dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
+
+
+CONNECT = ("import sys, socket, threading\n"
+           "res = {}\n"
+           "def one(t):\n"
+           "    h, p = t.rsplit(':', 1); s = socket.socket(); s.settimeout(2)\n"
+           "    try:\n        s.connect((h, int(p))); res[t] = 'CONNECTED'\n"
+           "    except OSError as e: res[t] = 'FAILED ' + type(e).__name__\n"
+           "ts = [threading.Thread(target=one, args=(t,)) for t in sys.argv[1:]]\n"
+           "[t.start() for t in ts]; [t.join() for t in ts]\n"
+           "for t in sys.argv[1:]: print(t, res[t])\n")
+
+
+def connects(sec, sb, targets):
+    """{"host:port": True when a TCP connect succeeded}, all tried at once with a 2 s bound each."""
+    r = sec.c.http.post(f"{API}/{sb}/exec", json={"argv": ["python3", "-c", CONNECT, *targets], "timeout_ms": 20000})
+    assert r.status_code == 200, r.text
+    out = dict(line.split(" ", 1) for line in r.json()["data"]["stdout"].splitlines() if " " in line)
+    assert set(out) == set(targets), r.text
+    return {t: v == "CONNECTED" for t, v in out.items()}
+
+
+def record(sec, sb):
+    with open(os.path.join(sec.workdir, "state", "sandboxes", sb, "net")) as f:
+        return dict(line.split(" ", 1) for line in f.read().splitlines())
+
+
+def interfaces(sec, sb):
+    return sec.out(sb, "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '").split()
+
+
+def veth_exists(name):
+    return os.path.exists(f"/sys/class/net/{name}")
+
+
+def table_exists(name):
+    return sh("nft", "list", "table", "inet", name, check=False).returncode == 0
+
+
+def netns_inode(sec, sb):
+    with open(os.path.join(sec.workdir, "state", "sandboxes", sb, "runner.pid")) as f:
+        runner = int(f.read())
+    with open(f"/proc/{runner}/task/{runner}/children") as f:
+        init = int(f.read().split()[0])
+    return os.stat(f"/proc/{init}/ns/net").st_ino
+
+
+def netns_alive(ino):
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                if os.stat(f"/proc/{pid}/ns/net").st_ino == ino:
+                    return True
+            except OSError:
+                pass
+    return False
+
+
+def test_open_egress_reaches_both(sec, internet):
+    sb = sec.create(name="eg-open")
+    assert sorted(interfaces(sec, sb)) == ["eth0", "lo"]
+    got = fetch(sec, sb, internet["A"], internet["B"])
+    assert got == {internet["A"]: "A", internet["B"]: "B"}, got
+
+
+def test_whitelist_of_one_host(sec, internet):
+    sb = sec.create(name="eg-one", egress_whitelist=[internet["A"] + "/32"])
+    got = fetch(sec, sb, internet["A"], internet["B"])
+    assert got[internet["A"]] == "A" and got[internet["B"]].startswith("FAILED"), got
+
+
+def test_whitelist_of_a_network(sec, internet):
+    sb = sec.create(name="eg-net", egress_whitelist=["203.0.113.0/24", "203.0.113.128/25"])
+    got = fetch(sec, sb, internet["A"], internet["B"])
+    assert got[internet["A"]].startswith("FAILED") and got[internet["B"]] == "B", got
+
+
+def test_empty_whitelist_is_loopback_only_without_dns(sec, internet):
+    sb = sec.create(name="eg-none", egress_whitelist=[])
+    assert interfaces(sec, sb) == ["lo"]
+    got = fetch(sec, sb, internet["A"], internet["B"])
+    assert all(v.startswith("FAILED") for v in got.values()) and len(got) == 2, got
+    out = sec.py(sb, "import socket\n"
+                 "try:\n    socket.getaddrinfo('example.com', 80); print('RESOLVED')\n"
+                 "except OSError as e: print('NODNS', type(e).__name__)\n"
+                 "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                 "try:\n    s.sendto(b'x', ('198.51.100.2', 53)); print('SENT')\n"
+                 "except OSError as e: print('NOROUTE', e.errno)\n")
+    assert "NODNS" in out and "NOROUTE" in out, out
+    assert "net" not in os.listdir(os.path.join(sec.workdir, "state", "sandboxes", sb))
+
+
+def test_metadata_and_host_never_reachable(sec, internet, listener):
+    # whitelisting everything still leaves out the host and the metadata address
+    for body in ({}, {"egress_whitelist": ["0.0.0.0/0"]}):
+        sb = sec.create(**body)
+        rec = record(sec, sb)
+        host_end = "10.200.%d.%d" % divmod(4 * int(rec["slot"]) + 1, 256)
+        got = fetch(sec, sb, METADATA, internet["A"])
+        assert got[METADATA].startswith("FAILED") and got[internet["A"]] == "A", (body, got)
+        targets = [f"{h}:{p}" for h in (host_end, "198.51.100.1", "203.0.113.1") for p in (listener, sec.port)]
+        got = connects(sec, sb, targets + [f"{internet['A']}:8080"])
+        assert got == {**{t: False for t in targets}, f"{internet['A']}:8080": True}, (body, got)
+        sec.c.delete(sb)
+
+
+def test_sandboxes_cannot_reach_each_other(sec, internet):
+    a = sec.create(name="eg-peer-a")
+    b = sec.create(name="eg-peer-b")
+    rb = record(sec, b)
+    b_addr = "10.200.%d.%d" % divmod(4 * int(rb["slot"]) + 2, 256)
+    sec.c.http.post(f"{API}/{b}/exec", json={"command": "nohup python3 -m http.server 8080 >/dev/null 2>&1 &",
+                                              "timeout_ms": 5000})
+    wait_until(lambda: "8080" in sec.out(b, "python3 -c \"import socket; s=socket.socket(); "
+                                            "s.connect(('127.0.0.1', 8080)); print(8080)\" 2>/dev/null"),
+               timeout=15, what="a server inside sandbox b")
+    assert connects(sec, a, [f"{b_addr}:8080", f"{internet['A']}:8080"]) == {f"{b_addr}:8080": False,
+                                                                            f"{internet['A']}:8080": True}
+
+
+def test_before_script_has_open_egress_then_policy_applies(sec, internet):
+    script = ("python3 -c \"import urllib.request; open('/tmp/bs', 'w').write("
+              f"urllib.request.urlopen('http://{internet['A']}:8080/id', timeout=5).read().decode())\"")
+    sb = sec.create(name="eg-bs", egress_whitelist=[], before_script=script)
+    assert sec.out(sb, "cat /tmp/bs") == "A"
+    assert interfaces(sec, sb) == ["lo"]
+    got = fetch(sec, sb, internet["A"])
+    assert got[internet["A"]].startswith("FAILED"), got
+    assert not veth_exists(record(sec, sb)["veth"]) and not table_exists(record(sec, sb)["nft"])
+
+
+def test_before_script_leaves_no_open_connection(sec, internet):
+    """A connection opened during before_script does not outlive it: the filter is stateless, so once the
+    policy narrows, the sandbox's packets on that connection are dropped."""
+    bg = ("import socket, os, time\n"
+          f"s = socket.create_connection(('{internet['B']}', 8080), timeout=5)\n"
+          "open('/tmp/connected', 'w').close()\n"
+          "t = time.monotonic()\n"
+          "while not os.path.exists('/tmp/go') and time.monotonic() - t < 60: time.sleep(0.05)\n"
+          "s.settimeout(3)\n"
+          "try:\n"
+          "    s.sendall(b'GET /id HTTP/1.0\\r\\n\\r\\n'); d = s.recv(4096)\n"
+          "    r = 'GOT ' + d.decode(errors='replace').split()[-1] if d else 'EOF'\n"
+          "except OSError as e: r = 'FAILED ' + type(e).__name__\n"
+          "open('/tmp/res.tmp', 'w').write(r); os.rename('/tmp/res.tmp', '/tmp/res')\n")
+    script = (f"nohup python3 -c \"{bg}\" >/dev/null 2>&1 &\n"
+              "for i in $(seq 100); do [ -e /tmp/connected ] && exit 0; sleep 0.1; done; exit 1\n")
+    sb = sec.create(name="eg-bs-conn", egress_whitelist=[internet["A"] + "/32"], before_script=script)
+    sec.sh(sb, "touch /tmp/go")
+    res = wait_until(lambda: sec.out(sb, "cat /tmp/res 2>/dev/null"), timeout=20, what="the background connection")
+    assert res.startswith("FAILED"), res
+
+
+def test_before_script_failure_fails_create(sec, internet):
+    r = sec.create_raw(name="eg-bs-fail", before_script="echo about-to-fail; echo on-stderr >&2; exit 7")
+    assert r.status_code >= 400, r.text
+    msg = r.json()["error"]["message"]
+    assert "before_script" in msg and "exit 7" in msg and "about-to-fail" in msg and "on-stderr" in msg, msg
+
+
+@pytest.mark.parametrize("bad", [["10.0.0.1/33"], ["10.0.0/8"], ["example.com"], ["::1/128"], [""], ["1.2.3.4/"],
+                                 ["1.2.3.4/-1"], [7], "10.0.0.0/8"])
+def test_bad_whitelist_is_400(sec, bad):
+    r = sec.create_raw(name="eg-bad", egress_whitelist=bad)
+    assert r.status_code == 400, r.text
+
+
+def test_delete_leaves_nothing(sec, internet):
+    sb = sec.create(name="eg-del")
+    rec, ino = record(sec, sb), netns_inode(sec, sb)
+    assert veth_exists(rec["veth"]) and table_exists(rec["nft"]) and netns_alive(ino)
+    sec.c.delete(sb)
+    wait_until(lambda: not veth_exists(rec["veth"]) and not table_exists(rec["nft"]) and not netns_alive(ino),
+               timeout=15, what="veth, nft table and netns gone after delete")
+
+
+def test_kill9_of_the_runner_leaves_nothing(sec, internet):
+    sb = sec.create(name="eg-kill", egress_whitelist=[internet["A"] + "/32"])
+    rec, ino = record(sec, sb), netns_inode(sec, sb)
+    assert veth_exists(rec["veth"]) and table_exists(rec["nft"])
+    with open(os.path.join(sec.workdir, "state", "sandboxes", sb, "runner.pid")) as f:
+        os.kill(int(f.read()), signal.SIGKILL)
+    wait_until(lambda: not veth_exists(rec["veth"]) and not table_exists(rec["nft"]) and not netns_alive(ino),
+               timeout=20, what="veth, nft table and netns gone after kill -9 of the runner")
+    sec.c.http.delete(f"{API}/{sb}")
