@@ -56,7 +56,7 @@ class Gateway:
     def start(self):
         args = [GATEWAY, "serve", "--listen", "127.0.0.1:0", "--state-dir", self.state_dir]
         if self.config is not None:
-            path = os.path.join(self.state_dir, "..", "config.json")
+            path = os.path.join(os.path.dirname(os.path.abspath(self.state_dir)), "config.json")
             with open(path, "w") as f:
                 json.dump(self.config, f)
             args += ["--config", os.path.abspath(path)]
