@@ -9,6 +9,8 @@ static const handler_fn HANDLERS[GW_R__COUNT] = {
     [GW_R_HEALTH] = h_health,         [GW_R_SB_LIST] = h_sb_list,     [GW_R_SB_CREATE] = h_sb_create,
     [GW_R_SB_DELETE_ALL] = h_sb_delete_all, [GW_R_SB_GET] = h_sb_get, [GW_R_SB_DELETE] = h_sb_delete,
     [GW_R_SB_EXEC] = h_sb_exec,       [GW_R_SB_CODE] = h_sb_code,
+    [GW_R_CTX_CREATE] = h_ctx_create, [GW_R_CTX_LIST] = h_ctx_list, [GW_R_CTX_DELETE] = h_ctx_delete,
+    [GW_R_CTX_INTERRUPT] = h_ctx_interrupt, [GW_R_CTX_RESTART] = h_ctx_restart, [GW_R_SB_RESET] = h_sb_reset,
     [GW_R_JP_API] = h_jp_api, [GW_R_JP_SPECS] = h_jp_specs, [GW_R_JP_SPEC] = h_jp_spec,
     [GW_R_JP_SPEC_FILE] = h_jp_spec_file, [GW_R_JP_KERNELS] = h_jp_kernels,
     [GW_R_JP_KERNEL_CREATE] = h_jp_kernel_create, [GW_R_JP_KERNEL_GET] = h_jp_kernel_get,

@@ -25,6 +25,13 @@ void h_sb_delete(gw_session_t *s, json_t *body);
 void h_sb_delete_all(gw_session_t *s, json_t *body);
 void h_sb_exec(gw_session_t *s, json_t *body);
 void h_sb_code(gw_session_t *s, json_t *body);
+/* handlers_contexts.c */
+void h_ctx_create(gw_session_t *s, json_t *body);
+void h_ctx_list(gw_session_t *s, json_t *body);
+void h_ctx_delete(gw_session_t *s, json_t *body);
+void h_ctx_interrupt(gw_session_t *s, json_t *body);
+void h_ctx_restart(gw_session_t *s, json_t *body);
+void h_sb_reset(gw_session_t *s, json_t *body);
 /* handlers_files.c */
 void h_files_list(gw_session_t *s, json_t *body);
 void h_files_remove(gw_session_t *s, json_t *body);

@@ -32,6 +32,8 @@ static void code_reply(void *ctx, const sl_msg_t *m) {
 
 static void code_fail(void *ctx, int status, const char *code, const char *message) {
   gw_call_t *call = ctx;
+  if (status == 500 && code) /* the runner's refusals (contexts.h) */
+    status = !strcmp(code, "not_found") ? 404 : !strcmp(code, "bad_request") ? 400 : !strcmp(code, "too_many") ? 409 : 500;
   if (call->s) session_reply_error(call->s, status, code, "%s", message);
   gw_call_finish(call);
 }
@@ -130,6 +132,8 @@ void h_sb_code(gw_session_t *s, json_t *body) {
     code_streamed(s, sb, content, wait_ms);
     return;
   }
+  /* a blocking Execution keeps little of the output anyway: the runner stops streaming it past this */
+  json_object_set_new(content, "output_limit", json_integer(SL_OP_CODE_OUTPUT_LIMIT));
   sl_api_code_acc_t *acc = sl_api_code_acc_new();
   gw_call_t *call = acc ? gw_call_new(s, acc, acc_free) : NULL;
   if (!call) {

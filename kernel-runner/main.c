@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "contexts.h"
 #include "files.h"
 #include "flow.h"
 #include "link.h"
@@ -39,7 +40,7 @@ typedef struct {
   sl_link_t *link;
   sl_target_env_t tenv;
   sl_shell_t shell;
-  sl_py_t py;
+  sl_ctxs_t ctxs;      /* the interpreter contexts (the Python one first) */
   sl_files_t files;
   sl_procs_t procs;
   sl_flow_t flow;      /* the gateway's back-pressure leases */
@@ -97,17 +98,17 @@ static void on_request(void *ud, sl_msg_t **msg) {
   } else if (!strcmp(type, SL_OP_EXEC_REQUEST)) {
     sl_shell_request(&r->shell, msg);
   } else if (!strcmp(type, SL_OP_EXECUTE_REQUEST)) {
-    sl_py_request(&r->py, msg);
+    sl_ctxs_execute(&r->ctxs, msg);
   } else if (!strcmp(type, SL_OP_FS_REQUEST)) {
     sl_files_request(&r->files, msg);
   } else if (!strcmp(type, SL_OP_PROC_REQUEST)) {
     sl_procs_request(&r->procs, msg);
   } else if (!strcmp(type, SL_OP_INTERRUPT_REQUEST)) {
-    int running = sl_py_interrupt(&r->py);
-    sl_link_emit(r->link, SL_OP_INTERRUPT_REPLY, *msg, json_pack("{s:s, s:b}", "status", "ok", "interrupted", running));
+    sl_ctxs_interrupt(&r->ctxs, *msg);
   } else if (!strcmp(type, SL_OP_RESTART_REQUEST)) {
-    sl_py_restart(&r->py, "the context was restarted");
-    sl_link_emit(r->link, SL_OP_RESTART_REPLY, *msg, json_pack("{s:s}", "status", "ok"));
+    sl_ctxs_restart(&r->ctxs, *msg);
+  } else if (!strcmp(type, SL_OP_CTX_REQUEST)) {
+    sl_ctxs_request(&r->ctxs, *msg);
   } else {
     snprintf(err, sizeof err, "%s is not a request", type);
     error_reply(r, *msg, "invalid_request", err);
@@ -117,7 +118,7 @@ static void on_request(void *ud, sl_msg_t **msg) {
 static void on_exited(void *ud, pid_t ns_pid, int status) {
   runner_t *r = ud;
   sl_shell_on_exited(&r->shell, ns_pid, status);
-  sl_py_on_exited(&r->py, ns_pid, status);
+  sl_ctxs_on_exited(&r->ctxs, ns_pid, status);
   sl_files_on_exited(&r->files, ns_pid, status);
   sl_procs_on_exited(&r->procs, ns_pid, status);
 }
@@ -130,7 +131,7 @@ static void enter_error(runner_t *r, const char *why) {
   r->state = ST_ERROR;
   r->error_since = sl_now_ms();
   sl_shell_shutdown(&r->shell, why);
-  sl_py_shutdown(&r->py, why);
+  sl_ctxs_shutdown(&r->ctxs, why);
   sl_files_shutdown(&r->files, why);
   sl_procs_shutdown(&r->procs, why);
   sl_sandbox_destroy(&r->sb);
@@ -158,7 +159,7 @@ static void on_signal(runner_t *r) {
 
 static int64_t next_timeout(runner_t *r, int64_t now) {
   int64_t t = -1;
-  int64_t d[5] = {sl_shell_deadline(&r->shell), sl_py_deadline(&r->py),
+  int64_t d[5] = {sl_shell_deadline(&r->shell), sl_ctxs_deadline(&r->ctxs),
                   r->state == ST_ERROR ? r->error_since + ERROR_EXIT_WAIT_MS : 0, sl_files_deadline(&r->files),
                   sl_procs_deadline(&r->procs)};
   for (int i = 0; i < 5; i++)
@@ -171,7 +172,7 @@ static void loop(runner_t *r) {
   sl_link_fds(r->link, zfd);
   int pending = sl_link_pump(r->link);
   while (!r->quit) {
-    struct pollfd pfd[4 + 2 * SL_TARGET_MAX_POLLFDS + SL_FILES_MAX_POLLFDS + SL_PROCS_MAX_POLLFDS];
+    struct pollfd pfd[4 + SL_TARGET_MAX_POLLFDS + SL_CTX_MAX_POLLFDS + SL_FILES_MAX_POLLFDS + SL_PROCS_MAX_POLLFDS];
     int64_t paused_until = sl_flow_paused_until(&r->flow, sl_now_ms());
     int n = 0, congested = sl_link_congested(r->link) || paused_until;
     pfd[n++] = (struct pollfd){zfd[0], POLLIN, 0};
@@ -187,7 +188,7 @@ static void loop(runner_t *r) {
       n += sh_n = sl_shell_pollfds(&r->shell, pfd + n, congested);
     }
     py_at = n;
-    if (r->state == ST_READY) n += py_n = sl_py_pollfds(&r->py, pfd + n, congested);
+    if (r->state == ST_READY) n += py_n = sl_ctxs_pollfds(&r->ctxs, pfd + n, congested);
     int fs_at = n, fs_n = 0, pr_at, pr_n = 0;
     if (r->state == ST_READY) n += fs_n = sl_files_pollfds(&r->files, pfd + n, congested);
     pr_at = n;
@@ -205,12 +206,12 @@ static void loop(runner_t *r) {
       enter_error(r, "the sandbox's init closed its control socket");
     if (r->state == ST_READY) {
       sl_shell_handle(&r->shell, pfd + sh_at, sh_n);
-      sl_py_handle(&r->py, pfd + py_at, py_n);
+      sl_ctxs_handle(&r->ctxs, pfd + py_at, py_n);
       sl_files_handle(&r->files, pfd + fs_at, fs_n);
       sl_procs_handle(&r->procs, pfd + pr_at, pr_n);
       now = sl_now_ms();
       sl_shell_tick(&r->shell, now);
-      sl_py_tick(&r->py, now);
+      sl_ctxs_tick(&r->ctxs, now);
       sl_files_tick(&r->files, now);
       sl_procs_tick(&r->procs, now);
     }
@@ -280,7 +281,7 @@ int main(int argc, char **argv) {
   }
   r.tenv = (sl_target_env_t){&r.sb, &r.cfg, r.link, on_exited, &r};
   sl_shell_init(&r.shell, &r.tenv);
-  sl_py_init(&r.py, &r.tenv);
+  sl_ctxs_init(&r.ctxs, &r.tenv);
   if (sl_files_init(&r.files, &r.tenv) < 0 || sl_procs_init(&r.procs, &r.tenv) < 0) {
     RLOG("out of memory");
     return 1;
@@ -289,7 +290,7 @@ int main(int argc, char **argv) {
   loop(&r);
   /* teardown */
   sl_shell_shutdown(&r.shell, "the sandbox is shutting down");
-  sl_py_shutdown(&r.py, "the sandbox is shutting down");
+  sl_ctxs_shutdown(&r.ctxs, "the sandbox is shutting down");
   sl_files_shutdown(&r.files, "the sandbox is shutting down");
   sl_procs_shutdown(&r.procs, "the sandbox is shutting down");
   rc = sl_sandbox_destroy(&r.sb);

@@ -25,6 +25,14 @@ static void emit(sl_py_t *p, const sl_msg_t *parent, const char *type, json_t *c
 static void emit_stream(void *ud, const char *name, const char *text, size_t len) {
   sl_py_t *p = ud;
   if (!p->cur) return; /* output from a thread after its cell ended: nobody to give it to */
+  if (p->cut) return;
+  if (p->output_limit && p->cell_output + len > p->output_limit) {
+    p->cut = 1;
+    emit(p, p->cur, SL_OP_STREAM, json_pack("{s:s, s:s}", "name", "stderr", "text",
+                                            "\n[sluice: output truncated: the cell printed more than its output limit]\n"));
+    return;
+  }
+  p->cell_output += len;
   emit(p, p->cur, SL_OP_STREAM, json_pack("{s:s, s:s%}", "name", name, "text", text, len));
 }
 
@@ -60,6 +68,7 @@ static void finish(sl_py_t *p, const char *st) {
     json_object_set_new(c, "status", json_string("error"));
     json_object_set_new(c, "execution_count", json_integer(p->execution_count));
   }
+  if (p->cut) json_object_set_new(c, "truncated", json_true());
   emit(p, p->cur, SL_OP_EXECUTE_REPLY, c);
   status(p, p->cur, "idle");
   sl_msg_free(&p->cur);
@@ -67,6 +76,8 @@ static void finish(sl_py_t *p, const char *st) {
   p->error = NULL;
   p->deadline = p->hard_at = 0;
   p->timed_out = 0;
+  p->cell_output = 0;
+  p->cut = 0;
 }
 
 static void stop_driver(sl_py_t *p) { sl_child_stop(&p->ch); }
@@ -79,18 +90,22 @@ static int ensure_driver(sl_py_t *p, char *err, size_t errlen) {
   int rc = -EINVAL;
   if (!argv) snprintf(err, errlen, "the image has no %s driver", p->language);
   else if (!envp) snprintf(err, errlen, "bad environment");
-  else rc = sl_child_start(&p->ch, p->env->sb, argv, envp, p->env->cfg->workdir, SL_DRIVER_MAX_LINE,
+  else rc = sl_child_start(&p->ch, p->env->sb, argv, envp, p->cwd ? p->cwd : p->env->cfg->workdir, SL_DRIVER_MAX_LINE,
                            p->env->on_exited, p->env->ud, err, errlen);
   json_decref(envp);
   if (rc == 0) p->execution_count = 0;
   return rc;
 }
 
+int sl_py_start(sl_py_t *p, char *err, size_t errlen) { return ensure_driver(p, err, errlen); }
+
 static void start_next(sl_py_t *p) {
   char err[256] = "";
   while (!p->cur && (p->cur = sl_reqq_pop(&p->q))) {
     json_t *c = p->cur->content;
     p->started = sl_now_ms();
+    p->cell_output = 0;
+    p->cut = 0;
     status(p, p->cur, "busy");
     if (ensure_driver(p, err, sizeof err) < 0) {
       fail_request(p, p->cur, "KernelStartError", err);
@@ -112,6 +127,8 @@ static void start_next(sl_py_t *p) {
       sl_msg_free(&p->cur);
       continue;
     }
+    json_t *lim = json_object_get(c, "output_limit");
+    p->output_limit = json_is_integer(lim) && json_integer_value(lim) > 0 ? (size_t)json_integer_value(lim) : 0;
     json_t *t = json_object_get(c, "timeout_ms");
     p->timeout_ms = json_is_integer(t) && json_integer_value(t) > 0 ? json_integer_value(t) : 0;
     p->deadline = p->timeout_ms ? p->started + p->timeout_ms : 0;

@@ -23,7 +23,11 @@
 
 typedef struct {
   const sl_target_env_t *env;
-  const char *language;       /* "python" */
+  const char *language;       /* "python" (default), or the context's language (borrowed, static or owner's) */
+  const char *cwd;            /* where the driver starts; NULL: the image's workdir (borrowed) */
+  size_t cell_output;         /* stream bytes of the running cell */
+  size_t output_limit;        /* its execute_request.output_limit (0: none): past it output is read and dropped */
+  int cut;                    /* the running cell passed output_limit (the reply says truncated) */
   sl_child_t ch;
   sl_reqq_t q;
   sl_msg_t *cur;
@@ -37,6 +41,8 @@ typedef struct {
 
 void sl_py_init(sl_py_t *p, const sl_target_env_t *env);
 void sl_py_request(sl_py_t *p, sl_msg_t **msg);
+/* Starts the driver now if it is not running (a context is created). 0 or -errno (reason in err). */
+int sl_py_start(sl_py_t *p, char *err, size_t errlen);
 /* SIGINT to the running cell. Returns 1 when there was one. */
 int sl_py_interrupt(sl_py_t *p);
 int sl_py_pollfds(sl_py_t *p, struct pollfd *pfd, int congested);

@@ -305,6 +305,13 @@ json_t *sl_api_code_acc_finish(sl_api_code_acc_t *a, const json_t *reply) {
                         a->stdout_chunks, "stderr", a->stderr_chunks, "error", a->error ? a->error : json_null(),
                         "execution_count", json_integer_value(json_object_get(reply, "execution_count")), "text",
                         a->main_text ? json_string(a->main_text) : json_null());
-  if (e && a->truncated) json_object_set_new(e, "truncated", json_true());
+  if (json_is_true(json_object_get(reply, "truncated"))) a->truncated = 1; /* the runner cut the cell's output */
+  if (e && a->truncated) {
+    /* visible where a reader looks, whatever the caps kept (the chunk cap may be reached: one over it) */
+    json_array_append_new(json_object_get(json_object_get(e, "logs"), "stderr"),
+                          json_string("\n[sluice: output truncated: the execution printed more than this response "
+                                      "keeps]\n"));
+    json_object_set_new(e, "truncated", json_true());
+  }
   return e;
 }

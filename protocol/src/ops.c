@@ -132,6 +132,17 @@ static int check_op_reply(json_t *c, char *err, size_t errlen) {
   return one_of(c, "status", st) ? 0 : fail(err, errlen, "status must be ok or error");
 }
 
+static int check_ctx(json_t *c, char *err, size_t errlen) {
+  static const char *const ops[] = {"create", "list", "delete", NULL};
+  static const char *const langs[] = {"python", "bash", "javascript", NULL};
+  if (!one_of(c, "op", ops)) return fail(err, errlen, "unknown context op");
+  if (json_object_get(c, "language") && !one_of(c, "language", langs))
+    return fail(err, errlen, "language must be python, bash or javascript");
+  if (json_string_length(json_object_get(c, "cwd")) > SL_OP_MAX_PATH) return fail(err, errlen, "cwd too long");
+  if (json_string_length(json_object_get(c, "context_id")) > 64) return fail(err, errlen, "context_id too long");
+  return 0;
+}
+
 /* Formats must not nest ({...} inside): sl_shape_check passes one key and one destination per pair. */
 static const op_row_t ROWS[] = {
     {{SL_OP_EXECUTE_REQUEST, "{s:s, s?s, s?s, s?I, s?b, s?b, s?b, s?o, s?o, s?b}",
@@ -166,6 +177,8 @@ static const op_row_t ROWS[] = {
       {"op", "pid", "cmd", "cwd", "envs", "data", "eof", "signal", "wait"}, 1}, 0, check_proc},
     {{SL_OP_FS_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_PROC_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
+    {{SL_OP_CTX_REQUEST, "{s:s, s?s, s?s, s?s}", {"op", "context_id", "language", "cwd"}, 1}, 0, check_ctx},
+    {{SL_OP_CTX_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
     {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, check_error_reply},
 };
 #define N_ROWS (sizeof(ROWS) / sizeof(ROWS[0]))

@@ -165,7 +165,7 @@ def test_exec_and_code_run_concurrently(gw, sandbox):
 
 
 def test_unsupported_language_and_bad_requests(gw, sandbox):
-    events, r = gw.code(sandbox, "console.log(1)", language="javascript")
+    events, r = gw.code(sandbox, "puts 1", language="ruby")
     assert r["status"] == "error" and r["ename"] == "UnsupportedLanguage"
     _, r = gw.request(sandbox, "sluice_exec_request", {"command": 5})
     assert r["type"] == "sluice_error_reply" and r["content"]["status"] == "error"

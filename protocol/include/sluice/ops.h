@@ -83,6 +83,10 @@
 #define SL_OP_FS_REPLY          "sluice_fs_reply"
 #define SL_OP_PROC_REQUEST      "sluice_proc_request"
 #define SL_OP_PROC_REPLY        "sluice_proc_reply"
+#define SL_OP_CTX_REQUEST       "sluice_context_request"
+#define SL_OP_CTX_REPLY         "sluice_context_reply"
+#define SL_OP_MAX_CONTEXTS      8         /* interpreter contexts per sandbox, the defaults included */
+#define SL_OP_CODE_OUTPUT_LIMIT (8u << 20) /* execute_request.output_limit of a blocking code request */
 
 /* Caps shared by both sides. */
 #define SL_OP_MAX_CODE_BYTES    (4u << 20)
