@@ -118,6 +118,8 @@ static int load_file(gw_config_t *cfg, const char *path) {
       cfg->max_sandboxes = (unsigned)i;
     } else if (strcmp(k, "create_timeout_s") == 0 && json_is_integer(v) && i > 0 && i <= 3600) {
       cfg->create_timeout_s = (unsigned)i;
+    } else if (strcmp(k, "max_timeout_s") == 0 && json_is_integer(v) && i > 0 && i <= 10ll * 365 * 86400) {
+      cfg->max_timeout_s = (unsigned)i;
     } else if (strcmp(k, "jupyter_open_channels") == 0 && json_is_boolean(v)) {
       cfg->jupyter_open_channels = json_is_true(v);
     } else {
@@ -137,6 +139,7 @@ int gw_config_load(gw_config_t *cfg, const char *config_path, const char *listen
   cfg->max_body_bytes = GW_DEFAULT_MAX_BODY;
   cfg->max_sandboxes = GW_DEFAULT_MAX_SANDBOXES;
   cfg->create_timeout_s = GW_DEFAULT_CREATE_TIMEOUT_S;
+  cfg->max_timeout_s = GW_DEFAULT_MAX_TIMEOUT_S;
   cfg->jupyter_open_channels = 1;
   if (apply_listen(cfg, GW_DEFAULT_LISTEN) < 0) return -EINVAL;
   if (config_path && load_file(cfg, config_path) < 0) return -EINVAL;

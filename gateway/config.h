@@ -14,6 +14,7 @@
 #define GW_DEFAULT_MAX_BODY (16u << 20)
 #define GW_DEFAULT_MAX_SANDBOXES 64
 #define GW_DEFAULT_CREATE_TIMEOUT_S 30
+#define GW_DEFAULT_MAX_TIMEOUT_S 86400
 #define GW_SECRET_HEX 64
 
 typedef struct {
@@ -25,6 +26,7 @@ typedef struct {
   size_t max_body_bytes;
   unsigned max_sandboxes;
   unsigned create_timeout_s;
+  unsigned max_timeout_s; /* bound of a sandbox's timeout and ttl_seconds (culler.c) */
   int jupyter_open_channels; /* kernels made by POST /api/kernels take unauthenticated websockets (jupyter_ws.c) */
 } gw_config_t;
 

@@ -49,6 +49,12 @@ void h_proc_signal(gw_session_t *s, json_t *body);
 void h_proc_kill(gw_session_t *s, json_t *body);
 /* handlers_stats.c */
 void h_sb_stats(gw_session_t *s, json_t *body);
+/* handlers_ops.c, handlers_run.c */
+void h_sb_timeout(gw_session_t *s, json_t *body);
+void h_status(gw_session_t *s, json_t *body);
+void h_images(gw_session_t *s, json_t *body);
+void h_metrics(gw_session_t *s, json_t *body);
+void h_run(gw_session_t *s, json_t *body);
 /* jupyter_rest.c */
 void h_jp_api(gw_session_t *s, json_t *body);
 void h_jp_specs(gw_session_t *s, json_t *body);

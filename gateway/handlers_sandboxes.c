@@ -55,7 +55,8 @@ static int image_known(const char *image) {
 void h_sb_create(gw_session_t *s, json_t *body) {
   sl_api_err_t err;
   json_t *rec = NULL;
-  if (sl_api_parse_create(body, &rec, &err) < 0 || gw_envfile_apply(rec, &err) < 0) {
+  if (sl_api_parse_create(body, &rec, &err) < 0 ||
+      sl_api_check_lifetimes(body, rec, g_gw.cfg.max_timeout_s, &err) < 0 || gw_envfile_apply(rec, &err) < 0) {
     session_reply_error(s, err.status, err.code, "%s", err.message);
     json_decref(rec);
     return;

@@ -2,6 +2,8 @@
 #include "lifecycle.h"
 
 #include "cgroup_cleanup.h"
+#include "culler.h"
+#include "metrics.h"
 #include "net_cleanup.h"
 #include "sluice/api.h"
 #include "sluice/msg.h"
@@ -38,6 +40,7 @@ typedef struct gw_lc {
   lws_sorted_usec_list_t cg_sul;  /* cgroup removal retries */
   int cg_tries;
   int cleaning;
+  int64_t create_t0_ms; /* for the create latency metric */
 } gw_lc_t;
 
 static void cleanup_step(gw_sandbox_t *sb);
@@ -129,6 +132,7 @@ static void finish_delete(gw_sandbox_t *sb) {
     sb->lc = NULL;
   }
   reg_remove(sb);
+  metrics_deleted();
   for (int i = 0; i < n; i++) w[i].cb(w[i].ctx, cmd_name, NULL);
 }
 
@@ -166,6 +170,7 @@ static void fail_create(gw_sandbox_t *sb, const char *err) {
   lc->create_cb = NULL;
   lws_sul_cancel(&lc->create_sul);
   sb->hidden = 1;
+  metrics_create_failed();
   cb(ctx, NULL, err);
   lc_delete(sb, NULL, NULL);
 }
@@ -179,6 +184,7 @@ static void runner_exited(void *ctx) {
   sb->runner_pid = 0;
   if (sb->lc) lws_sul_cancel(&sb->lc->del_sul);
   if (!sb->deleting) {
+    metrics_runner_died();
     set_error(sb, "the sandbox's runner exited unexpectedly");
     zb_sandbox_gone(sb->id, "the sandbox's runner exited");
     if (sb->lc && sb->lc->create_cb) {
@@ -357,6 +363,7 @@ int lc_create(json_t *rec, lc_create_cb cb, void *ctx) {
   }
   lc->create_cb = cb;
   lc->create_ctx = ctx;
+  lc->create_t0_ms = culler_now_ms();
   lws_sul_schedule(g_gw.ctx, 0, &lc->create_sul, create_timeout_cb, (lws_usec_t)g_gw.cfg.create_timeout_s * 1000000);
   return 0;
 }
@@ -383,6 +390,8 @@ void lc_on_hello(const char *id, const json_t *c) {
       lc_create_cb cb = lc->create_cb;
       lc->create_cb = NULL;
       lws_sul_cancel(&lc->create_sul);
+      metrics_create_done(culler_now_ms() - lc->create_t0_ms);
+      culler_touch(sb); /* idle time counts from ready, not from the create */
       cb(lc->create_ctx, sb, NULL);
     }
     return;

@@ -2,8 +2,10 @@
 #include "gateway.h"
 
 #include "jupyter.h"
+#include "culler.h"
 #include "keys.h"
 #include "lifecycle.h"
+#include "metrics.h"
 #include "registry.h"
 #include "session.h"
 #include "sluice/msg.h"
@@ -151,6 +153,8 @@ static int serve(int argc, char **argv) {
   if (sigfd < 0 || !gw_fdwatch_new(sigfd, 1, on_signal, &sigfd)) goto out;
   if (zb_init() < 0) goto out;
   lc_adopt_all();
+  metrics_start();
+  culler_start(); /* after adoption: overdue sandboxes go now */
 
   int port = lws_get_vhost_listen_port(g_gw.vh);
   const char *h = g_gw.cfg.listen_host;
@@ -166,6 +170,7 @@ static int serve(int argc, char **argv) {
   }
   rc = 0;
 out:
+  culler_stop();
   zb_fini();
   if (g_gw.ctx) {
     lws_sul_cancel(&g_grace_sul);

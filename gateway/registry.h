@@ -30,6 +30,7 @@ typedef struct gw_sandbox {
   int deleting;
   int hidden;           /* a failed create being cleaned up: not listed, not addressable */
   struct gw_lc *lc;     /* lifecycle's private state (owned by lifecycle.c) */
+  int64_t active_saved_ms; /* culler.c: the last_active_ms last persisted */
 } gw_sandbox_t;
 
 /* A new sandbox record around rec (stolen), added to the registry. NULL on ENOMEM. */

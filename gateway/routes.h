@@ -55,6 +55,11 @@ typedef enum {
   GW_R_CTX_INTERRUPT,
   GW_R_CTX_RESTART,
   GW_R_SB_RESET,
+  GW_R_SB_TIMEOUT,
+  GW_R_RUN,
+  GW_R_STATUS,
+  GW_R_IMAGES,
+  GW_R_METRICS,
   GW_R__COUNT
 } gw_route_id_t;
 

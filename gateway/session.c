@@ -6,6 +6,7 @@
 #include "gateway.h"
 #include "handlers.h"
 #include "http_util.h"
+#include "metrics.h"
 #include "sluice/api.h"
 #include "stream_resp.h"
 
@@ -45,11 +46,13 @@ void gw_call_finish(gw_call_t *c) {
   if (!c || --c->refs > 0) return;
   if (c->s && c->s->call == c) c->s->call = NULL;
   if (c->data_free) c->data_free(c->data);
+  if (c->on_finish) c->on_finish(c->finish_ctx);
   free(c);
   g_calls--;
 }
 
 static void session_reset(gw_session_t *s) {
+  if (s->path[0]) metrics_request(s); /* a request ends (answered, or its client left) */
   if (s->call) {
     gw_call_t *c = s->call;
     c->s = NULL; /* the work goes on; its completion frees the call */

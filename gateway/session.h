@@ -25,6 +25,8 @@ typedef struct gw_call {
   void *data;             /* handler state */
   void (*data_free)(void *data);
   int refs;               /* outstanding operations (delete-all runs several) */
+  void (*on_finish)(void *ctx); /* may be NULL: runs once when the call is freed (handlers_run.c) */
+  void *finish_ctx;
 } gw_call_t;
 
 typedef struct gw_session {

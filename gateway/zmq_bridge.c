@@ -2,6 +2,7 @@
 #include "zmq_bridge.h"
 
 #include "gateway.h"
+#include "culler.h"
 #include "lifecycle.h"
 #include "registry.h"
 #include "sluice/ops.h"
@@ -139,6 +140,7 @@ int zb_request_buf(const char *sandbox_id, const char *msg_type, json_t *content
   }
   snprintf(r->msg_id, sizeof(r->msg_id), "%s", sl_msg_id(r->msg));
   snprintf(r->sb_id, sizeof(r->sb_id), "%s", sandbox_id);
+  culler_touch_id(sandbox_id); /* any request to a runner (REST, websocket, Jupyter) is activity */
   r->h = *h;
   r->ctx = ctx;
   r->next = g_reqs;
@@ -154,6 +156,12 @@ int zb_request_id(const char *sandbox_id, const char *msg_type, json_t *content,
   int rc = zb_request(sandbox_id, msg_type, content, h, ctx, timeout_ms);
   if (rc == 0) snprintf(msg_id, 40, "%s", g_reqs->msg_id); /* a new request goes to the head */
   return rc;
+}
+
+size_t zb_pending_for(const char *sandbox_id) {
+  size_t n = 0;
+  for (zb_req_t *r = g_reqs; r; r = r->next) n += strcmp(r->sb_id, sandbox_id) == 0;
+  return n;
 }
 
 void zb_flow(const char *sandbox_id, const char *flow_id, int paused) {

@@ -47,5 +47,7 @@ void zb_sandbox_connected(const char *sandbox_id);
 /* The runner is gone: fail everything pending for it. */
 void zb_sandbox_gone(const char *sandbox_id, const char *why);
 size_t zb_pending_count(void);
+/* Requests pending for one sandbox (the culler does not call a busy sandbox idle). */
+size_t zb_pending_for(const char *sandbox_id);
 
 #endif

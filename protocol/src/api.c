@@ -441,8 +441,13 @@ json_t *sl_api_sandbox_view(const json_t *rec, time_t now) {
   long long el = now > created ? (long long)(now - created) : 0;
   snprintf(age, sizeof(age), "%lld:%02lld:%02lld", el / 3600, (el / 60) % 60, el % 60);
   json_t *expires = json_null();
-  if (json_is_integer(ttl)) {
-    sl_api_time_str((time_t)(created + json_integer_value(ttl)), expires_s);
+  /* the earlier of the inactivity deadline (last activity + timeout) and the hard one (created + ttl) */
+  json_int_t last = json_integer_value(json_object_get(rec, "last_active_ms")) / 1000;
+  json_int_t due = timeout > 0 ? (last > created ? last : created) + timeout : 0;
+  if (json_is_integer(ttl) && json_integer_value(ttl) > 0 && (!due || created + json_integer_value(ttl) < due))
+    due = created + json_integer_value(ttl);
+  if (due) {
+    sl_api_time_str((time_t)due, expires_s);
     expires = json_string(expires_s);
   }
   const char *err = json_string_value(json_object_get(rec, "error_message"));

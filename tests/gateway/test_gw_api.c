@@ -143,8 +143,23 @@ int main(void) {
   json_t *view = sl_api_sandbox_view(rec, 1000 + 3723);
   CHECK(view && !strcmp(json_string_value(json_object_get(view, "age")), "1:02:03"));
   CHECK(view && !strcmp(json_string_value(json_object_get(view, "ready")), "True"));
-  CHECK(view && json_is_null(json_object_get(view, "error_message")) && json_is_null(json_object_get(view, "expires_at")));
+  CHECK(view && json_is_null(json_object_get(view, "error_message")));
   CHECK(view && !strcmp(json_string_value(json_object_get(view, "created_at")), "1970-01-01T00:16:40Z"));
+  json_decref(view);
+  /* expires_at: the earlier of last activity + timeout and created + ttl_seconds; none without either */
+  json_object_set_new(rec, "timeout", json_integer(300));
+  json_object_set_new(rec, "last_active_ms", json_integer(2000 * 1000));
+  view = sl_api_sandbox_view(rec, 2000);
+  CHECK(view && !strcmp(json_string_value(json_object_get(view, "expires_at")), "1970-01-01T00:38:20Z"));
+  json_decref(view);
+  json_object_set_new(rec, "ttl_seconds", json_integer(60));
+  view = sl_api_sandbox_view(rec, 2000);
+  CHECK(view && !strcmp(json_string_value(json_object_get(view, "expires_at")), "1970-01-01T00:17:40Z"));
+  json_decref(view);
+  json_object_del(rec, "ttl_seconds");
+  json_object_set_new(rec, "timeout", json_integer(0));
+  view = sl_api_sandbox_view(rec, 2000);
+  CHECK(view && json_is_null(json_object_get(view, "expires_at")));
   json_decref(view);
   json_decref(rec);
 

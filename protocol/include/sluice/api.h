@@ -118,4 +118,29 @@ json_t *sl_api_code_stream_event(const char *msg_type, const json_t *content, in
 /* The error line (new) for an execute_reply that failed without an error event; NULL otherwise. */
 json_t *sl_api_code_stream_reply(const json_t *reply, int saw_error);
 
+/* --- operations (api_ops.c) */
+/* POST .../timeout body {"timeout": 1..max_s} → *out. 0, or -1 with err 400. */
+int sl_api_parse_timeout(json_t *body, uint32_t max_s, uint32_t *out, sl_api_err_t *err);
+/* A create body's timeout / ttl_seconds must be 1..max_s (400 otherwise); rec's defaulted timeout is
+ * lowered to max_s. body borrowed, rec (sl_api_parse_create output) modified in place. */
+int sl_api_check_lifetimes(const json_t *body, json_t *rec, uint32_t max_s, sl_api_err_t *err);
+/* POST /api/v1/run {command|argv, cwd?, env?, stdin?, timeout_ms?, image?, limits?} → a create record
+ * (*create, as sl_api_parse_create) and an exec request content (*exec, as sl_api_parse_exec), both new. */
+int sl_api_parse_run(json_t *body, json_t **create, json_t **exec, sl_api_err_t *err);
+/* An image for GET /api/v1/images: {name, description, languages} from its image.json (borrowed). */
+json_t *sl_api_image_view(const char *dir_name, const json_t *image);
+typedef struct {
+  const char *version;
+  size_t total, max_sandboxes;
+  const char *const *status_names; /* n_status names and their counts */
+  const size_t *status_counts;
+  size_t n_status;
+  json_t *images;                  /* borrowed: array of image names */
+  time_t started_at;
+  int64_t uptime_s;
+} sl_api_status_t;
+/* GET /api/v1/status: {version, sandboxes {total, by_status}, capacity {max_sandboxes, available}, images,
+ * uptime_s, started_at}. */
+json_t *sl_api_status_view(const sl_api_status_t *st);
+
 #endif
