@@ -1,6 +1,7 @@
 /* culler.c — inactivity timeouts and hard lifetimes of sandboxes, on one timer (culler.h). */
 #include "culler.h"
 
+#include "jupyter.h"
 #include "lifecycle.h"
 #include "metrics.h"
 #include "zmq_bridge.h"
@@ -42,6 +43,12 @@ static int64_t ttl_deadline(const gw_sandbox_t *sb) {
 static int64_t earliest(int64_t a, int64_t b) { return !a ? b : !b ? a : (a < b ? a : b); }
 
 static void pass_cb(lws_sorted_usec_list_t *sul);
+
+/* A kernel whose notebook is open but quiet is in use: Jupyter's own culler skips connected kernels too. */
+static int has_open_channels(const gw_sandbox_t *sb) {
+  const jk_kernel_t *k = jk_find(sb->id);
+  return k && k->n_conns > 0;
+}
 
 static void arm(int64_t at_ms) {
   if (!g_running || !at_ms || !g_gw.ctx) return;
@@ -94,8 +101,8 @@ static int64_t pass(int force) {
     if (sb->deleting || sb->hidden) continue;
     int64_t idle = idle_deadline(sb), ttl = ttl_deadline(sb);
     if (idle && idle <= now && !force &&
-        (strcmp(reg_status(sb), "starting") == 0 || zb_pending_for(sb->id) > 0)) {
-      /* starting, or busy with a request: not idle */
+        (strcmp(reg_status(sb), "starting") == 0 || zb_pending_for(sb->id) > 0 || has_open_channels(sb))) {
+      /* starting, busy with a request, or a notebook is attached to it: not idle */
       json_object_set_new(sb->rec, "last_active_ms", json_integer((json_int_t)now));
       idle = idle_deadline(sb);
     }

@@ -188,3 +188,28 @@ def test_restart_and_delete(gateway):
                 break
     run(go())
     assert gateway.http.get(f"/api/kernels/{k['id']}").status_code == 404
+
+
+def test_connected_kernel_is_not_culled_while_idle(gateway):
+    """A notebook left open is in use even when quiet: only kernels nobody is attached to time out."""
+    kept = gateway.http.post("/api/kernels", json={"name": "python3"}).json()["id"]
+    culled = gateway.http.post("/api/kernels", json={"name": "python3"}).json()["id"]
+    for kid in (kept, culled):
+        r = gateway.http.post(f"/api/v1/sandboxes/{kid}/timeout", json={"timeout": 1})
+        assert r.status_code == 200, r.text
+
+    async def go():
+        ws = await KernelWS(gateway.url, kept).connect()
+        await ws.until_idle(ws.request("kernel_info_request", {}))
+        # the unattached kernel being culled is the readiness check that its deadline (and kept's) has passed
+        for _ in range(400):
+            if gateway.http.get(f"/api/kernels/{culled}").status_code == 404:
+                break
+            await asyncio.sleep(0.025)  # polling interval, not a synchronisation
+        assert gateway.http.get(f"/api/kernels/{culled}").status_code == 404
+        assert gateway.http.get(f"/api/kernels/{kept}").status_code == 200
+        got = await ws.until_idle(ws.request("execute_request", {"code": "1 + 1"}))
+        assert any(m["msg_type"] == "execute_result" for m in got)
+        ws.close()
+    run(go())
+    gateway.http.delete(f"/api/kernels/{kept}")
