@@ -3,6 +3,8 @@
 Used to assert that nothing of a sandbox remains after delete or after its runner is killed.
 """
 import os
+import re
+import subprocess
 
 
 def read(path):
@@ -50,6 +52,54 @@ def processes_in_ns(kind, inode):
     return found
 
 
+def net_record(state_dir, sb_id):
+    """The runner's record of its network (kernel-runner/net_veth.c): {"slot", "veth", "nft"}; {} without one."""
+    text = read(os.path.join(sandbox_dir(state_dir, sb_id), "net")) or ""
+    return dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
+
+
+def veth_index(name):
+    """The ifindex of host interface name (from `ip -o link`), None when there is none."""
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, timeout=10).stdout
+    for line in out.splitlines():
+        m = re.match(r"(\d+): ([^:@\s]+)[@:]", line)
+        if m and m.group(2) == name:
+            return int(m.group(1))
+    return None
+
+
+def nft_handle(table):
+    """The handle of nftables table "inet <table>" (from `nft list tables` + `nft -a list table`), None if absent."""
+    tables = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, timeout=10).stdout
+    if f"table inet {table}" not in tables.splitlines():
+        return None
+    out = subprocess.run(["nft", "-a", "list", "table", "inet", table], capture_output=True, text=True,
+                         timeout=10).stdout
+    m = re.search(r"table inet \S+ \{ # handle (\d+)", out)
+    return int(m.group(1)) if m else -1
+
+
+def ns_holders(ns_link):
+    """Who else keeps a namespace alive without being in it: open fds on it, nsfs bind mounts of it."""
+    held = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{entry}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{entry}/fd/{fd}") == ns_link:
+                    held.append(f"fd {fd} of {entry}")
+            except OSError:
+                pass
+    if ns_link in (read("/proc/self/mountinfo") or ""):
+        held.append("bind mount")
+    return held
+
+
 class Snapshot:
     """What a live sandbox holds on the host, captured so it can be checked for leftovers later."""
 
@@ -66,6 +116,14 @@ class Snapshot:
             assert v and v != host[k], f"sandbox {k} namespace is the host's"
         text = read(os.path.join(sandbox_dir(state_dir, sb_id), "cgroups")) or ""
         self.cgroups = [l for l in text.splitlines() if l.strip()]
+        # the host end of its network: veth and nft table, identified by ifindex / handle (names are reused)
+        self.net = net_record(state_dir, sb_id)
+        self.veth = self.net.get("veth")
+        self.veth_index = veth_index(self.veth) if self.veth else None
+        self.nft = self.net.get("nft")
+        self.nft_handle = nft_handle(self.nft) if self.nft else None
+        if self.net:
+            assert self.veth_index and self.nft_handle, f"net record {self.net} without its veth or table"
 
     def leftovers(self):
         left = []
@@ -83,4 +141,12 @@ class Snapshot:
         mounts = read("/proc/self/mountinfo") or ""
         if self.sb_id in mounts:
             left.append("host mount mentioning the sandbox id")
+        if self.net:
+            held = ns_holders(self.ns["net"])
+            if held:
+                left.append(f"net ns {self.ns['net']} held by {held}")
+            if self.veth and veth_index(self.veth) == self.veth_index:
+                left.append(f"veth {self.veth}")
+            if self.nft and nft_handle(self.nft) == self.nft_handle:
+                left.append(f"nft table inet {self.nft}")
         return left
