@@ -122,6 +122,21 @@ static int load_file(gw_config_t *cfg, const char *path) {
       cfg->max_timeout_s = (unsigned)i;
     } else if (strcmp(k, "jupyter_open_channels") == 0 && json_is_boolean(v)) {
       cfg->jupyter_open_channels = json_is_true(v);
+    } else if (strcmp(k, "pool") == 0 && json_is_object(v) && json_object_size(v) <= GW_MAX_POOL_IMAGES) {
+      const char *img;
+      json_t *n;
+      cfg->n_pool = 0;
+      json_object_foreach(v, img, n) {
+        json_int_t sz = json_integer_value(n);
+        if (!json_is_integer(n) || sz < 0 || sz > GW_MAX_POOL_SIZE || !*img || strlen(img) >= sizeof(cfg->pool[0].image) ||
+            strchr(img, '/') || img[0] == '.') {
+          fprintf(stderr, "sluice-gateway: config %s: pool.%s must be an integer 0..%d for an image name\n", path, img,
+                  GW_MAX_POOL_SIZE);
+          goto out;
+        }
+        snprintf(cfg->pool[cfg->n_pool].image, sizeof(cfg->pool[0].image), "%s", img);
+        cfg->pool[cfg->n_pool++].size = (unsigned)sz;
+      }
     } else {
       fprintf(stderr, "sluice-gateway: config %s: bad or unknown setting '%s'\n", path, k);
       goto out;

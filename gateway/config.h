@@ -16,6 +16,8 @@
 #define GW_DEFAULT_CREATE_TIMEOUT_S 30
 #define GW_DEFAULT_MAX_TIMEOUT_S 86400
 #define GW_SECRET_HEX 64
+#define GW_MAX_POOL_IMAGES 8
+#define GW_MAX_POOL_SIZE 16
 
 typedef struct {
   char *listen_host;      /* "127.0.0.1" */
@@ -28,6 +30,11 @@ typedef struct {
   unsigned create_timeout_s;
   unsigned max_timeout_s; /* bound of a sandbox's timeout and ttl_seconds (culler.c) */
   int jupyter_open_channels; /* kernels made by POST /api/kernels take unauthenticated websockets (jupyter_ws.c) */
+  struct {
+    char image[64];
+    unsigned size;
+  } pool[GW_MAX_POOL_IMAGES]; /* "pool": {"IMAGE": N}: warm sandboxes kept per image (pool.c); none by default */
+  unsigned n_pool;
 } gw_config_t;
 
 /* Fills defaults, then the config file (if config_path), then env, then the explicit args (may be NULL).

@@ -7,6 +7,7 @@
 
 #include "culler.h"
 #include "metrics.h"
+#include "pool.h"
 #include "sluice/api.h"
 #include "stream_resp.h"
 
@@ -74,7 +75,10 @@ void h_status(gw_session_t *s, json_t *body) {
   json_t *images = images_list(1);
   sl_api_status_t st = {SLUICE_VERSION, total, g_gw.cfg.max_sandboxes, NAMES, counts, 4, images,
                         metrics_started_at(), metrics_uptime_s()};
-  session_reply_data(s, 200, sl_api_status_view(&st));
+  json_t *view = sl_api_status_view(&st), *pool = pool_status();
+  if (view && pool) json_object_set_new(view, "pool", pool); /* {"IMAGE": {size, ready, building}} (pool.h) */
+  else json_decref(pool);
+  session_reply_data(s, 200, view);
   json_decref(images);
 }
 

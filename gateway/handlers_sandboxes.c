@@ -3,6 +3,7 @@
 
 #include "envfile.h"
 #include "lifecycle.h"
+#include "pool.h"
 #include "sluice/api.h"
 
 #include <errno.h>
@@ -71,6 +72,12 @@ void h_sb_create(gw_session_t *s, json_t *body) {
   }
   if (name && reg_find_name(name, ns)) {
     session_reply_error(s, 409, "name_taken", "a sandbox named '%s' exists in namespace '%s'", name, ns);
+    goto out;
+  }
+  gw_sandbox_t *warm = pool_claim(rec); /* a warm-pool member when the request fits one (pool.h) */
+  if (warm) {
+    snprintf(s->location, sizeof(s->location), "/api/v1/sandboxes/%s", warm->id);
+    session_reply_data(s, 201, view_of(warm));
     goto out;
   }
   if (reg_count() >= g_gw.cfg.max_sandboxes) {

@@ -345,6 +345,7 @@ int lc_create(json_t *rec, lc_create_cb cb, void *ctx) {
   json_object_set_new(rec, "restarts", json_integer(0));
   gw_sandbox_t *sb = reg_add(id, rec, (unsigned)slot);
   if (!sb) return -ENOMEM;
+  sb->hidden = json_is_true(json_object_get(rec, "pool_idle")); /* a warm-pool member (pool.c) */
   reg_path(id, NULL, dir, sizeof(dir));
   if (mkdir(dir, 0700) < 0 || (rc = reg_persist(sb)) < 0) {
     rc = -errno;
@@ -440,6 +441,7 @@ static void adopt_one(const char *id) {
   unsigned slot = (unsigned)((uid_base - GW_UID_BASE_START) / GW_UID_RANGE);
   gw_sandbox_t *sb = reg_add(id, rec, slot);
   if (!sb) return;
+  sb->hidden = json_is_true(json_object_get(rec, "pool_idle")); /* pool members stay pooled (pool.c) */
   reg_path(id, "runner.pid", p, sizeof(p));
   FILE *f = fopen(p, "re");
   long pid = 0;

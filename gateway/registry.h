@@ -28,7 +28,8 @@ typedef struct gw_sandbox {
   int connected;        /* hello(ready) seen on the runner's current connection */
   int runner_dead;
   int deleting;
-  int hidden;           /* a failed create being cleaned up: not listed, not addressable */
+  int hidden;           /* a failed create being cleaned up, or an unclaimed warm-pool member (pool.c,
+                         * rec pool_idle): not listed, not addressable, not culled */
   struct gw_lc *lc;     /* lifecycle's private state (owned by lifecycle.c) */
   int64_t active_saved_ms; /* culler.c: the last_active_ms last persisted */
 } gw_sandbox_t;

@@ -461,5 +461,6 @@ json_t *sl_api_sandbox_view(const json_t *rec, time_t now) {
       expires, "timeout", timeout, "limits", copy_or(rec, "limits", json_object()), "metadata",
       copy_or(rec, "metadata", json_object()), "workspace_id", copy_or(rec, "workspace_id", json_null()),
       "error_message", err ? json_string(err) : json_null());
+  if (view && json_is_true(json_object_get(rec, "pooled"))) json_object_set_new(view, "pooled", json_true());
   return view;
 }
