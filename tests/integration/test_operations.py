@@ -58,8 +58,10 @@ def test_idle_sandbox_is_deleted_and_expires_at_says_when(c, gw):
     assert ts(keep["expires_at"]) - ts(keep["created_at"]) >= MAX_TIMEOUT - 1
     wait_until(lambda: gone(c, sb["id"]), timeout=15, what="the idle sandbox to be culled")
     assert not gone(c, keep["id"])
-    # the runner's state dir went the way of DELETE
-    assert not os.path.exists(os.path.join(gw.state_dir, "sandboxes", sb["id"]))
+    # the runner's state dir goes the way of DELETE: the API forgets the sandbox at once, the runner's
+    # shutdown and cleanup finish a moment later
+    sb_dir = os.path.join(gw.state_dir, "sandboxes", sb["id"])
+    wait_until(lambda: not os.path.exists(sb_dir), timeout=15, what="the culled sandbox's state dir to go")
 
 
 def test_activity_and_running_commands_keep_a_sandbox_alive(c):
