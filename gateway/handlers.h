@@ -47,6 +47,7 @@ void h_proc_get(gw_session_t *s, json_t *body);
 void h_proc_stdin(gw_session_t *s, json_t *body);
 void h_proc_signal(gw_session_t *s, json_t *body);
 void h_proc_kill(gw_session_t *s, json_t *body);
+void h_proc_resize(gw_session_t *s, json_t *body);
 /* handlers_stats.c */
 void h_sb_stats(gw_session_t *s, json_t *body);
 /* handlers_ops.c, handlers_run.c */

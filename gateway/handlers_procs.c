@@ -1,4 +1,4 @@
-/* handlers_procs.c — background processes (docs/API.md "Processes and terminals"): each route is one
+/* handlers_procs.c — background and PTY processes (docs/API.md "Processes and terminals"): each route is one
  * sluice_proc_request to the sandbox's runner (kernel-runner/procs.h), whose reply becomes the JSON.
  *
  * Ownership: a request's state is its gw_call_t (no data); the bridge finishes it exactly once.
@@ -90,6 +90,16 @@ static int route_pid(gw_session_t *s, json_int_t *pid) {
   return 1;
 }
 
+/* {rows, cols}, each 1..SL_OP_MAX_PTY_DIM; else a 400 is sent. */
+static int pty_size_ok(gw_session_t *s, json_t *pty) {
+  json_t *r = json_object_get(pty, "rows"), *c = json_object_get(pty, "cols");
+  if (json_is_object(pty) && json_is_integer(r) && json_is_integer(c) && json_integer_value(r) >= 1 &&
+      json_integer_value(c) >= 1 && json_integer_value(r) <= SL_OP_MAX_PTY_DIM && json_integer_value(c) <= SL_OP_MAX_PTY_DIM)
+    return 1;
+  session_reply_error(s, 400, "invalid_pty", "rows and cols must be integers 1..%u", (unsigned)SL_OP_MAX_PTY_DIM);
+  return 0;
+}
+
 void h_proc_start(gw_session_t *s, json_t *body) {
   gw_sandbox_t *sb = usable(s);
   if (!sb) return;
@@ -106,9 +116,12 @@ void h_proc_start(gw_session_t *s, json_t *body) {
     json_object_foreach(envs, k, v) if (!json_is_string(v) || !*k || strchr(k, '='))
         return session_reply_error(s, 400, "invalid_envs", "envs must map names to strings");
   }
-  if (json_object_get(body, "pty") && !json_is_null(json_object_get(body, "pty")))
-    return session_reply_error(s, 400, "pty_unsupported", "PTY processes are not supported yet");
+  json_t *pty = json_object_get(body, "pty");
+  if (pty && !json_is_null(pty) && !pty_size_ok(s, pty)) return;
   json_t *c = json_pack("{s:s, s:O}", "op", "start", "cmd", cmd);
+  if (pty && !json_is_null(pty))
+    json_object_set_new(c, "pty", json_pack("{s:O, s:O}", "rows", json_object_get(pty, "rows"), "cols",
+                                            json_object_get(pty, "cols")));
   if (json_is_string(cwd)) json_object_set(c, "cwd", cwd);
   if (json_is_object(envs)) json_object_set(c, "envs", envs);
   send_req(s, sb, V_START, c, PROC_TIMEOUT_MS);
@@ -171,4 +184,14 @@ void h_proc_kill(gw_session_t *s, json_t *body) {
   gw_sandbox_t *sb = usable(s);
   if (!sb || !route_pid(s, &pid)) return;
   send_req(s, sb, V_OK, json_pack("{s:s, s:I}", "op", "kill", "pid", pid), PROC_TIMEOUT_MS);
+}
+
+void h_proc_resize(gw_session_t *s, json_t *body) {
+  json_int_t pid;
+  gw_sandbox_t *sb = usable(s);
+  if (!sb || !route_pid(s, &pid) || !pty_size_ok(s, body)) return;
+  send_req(s, sb, V_OK,
+           json_pack("{s:s, s:I, s:{s:O, s:O}}", "op", "resize", "pid", pid, "pty", "rows", json_object_get(body, "rows"),
+                     "cols", json_object_get(body, "cols")),
+           PROC_TIMEOUT_MS);
 }

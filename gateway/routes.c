@@ -31,6 +31,7 @@ static const gw_route_t ROUTES[] = {
     {GW_M_DELETE, "/api/v1/sandboxes/{sb}/processes/{pid}", GW_R_PROC_KILL, 0},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/stdin", GW_R_PROC_STDIN, GW_RF_JSON_BODY},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/signal", GW_R_PROC_SIGNAL, GW_RF_JSON_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/resize", GW_R_PROC_RESIZE, GW_RF_JSON_BODY},
     {GW_M_GET, "/api/v1/sandboxes/{sb}/stats", GW_R_SB_STATS, 0},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/timeout", GW_R_SB_TIMEOUT, GW_RF_JSON_BODY},
     {GW_M_POST, "/api/v1/run", GW_R_RUN, GW_RF_JSON_BODY},

@@ -37,6 +37,7 @@ typedef enum {
   GW_R_PROC_STDIN,
   GW_R_PROC_SIGNAL,
   GW_R_PROC_KILL,
+  GW_R_PROC_RESIZE,
   GW_R_SB_STATS,
   GW_R_JP_API,
   GW_R_JP_SPECS,

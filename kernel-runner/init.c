@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "ctl.h"
 #include "fshelper.h"
+#include "pty.h"
 #include "seccomp_filter.h"
 
 #ifndef CLOSE_RANGE_CLOEXEC
@@ -41,6 +42,7 @@ static void __attribute__((noreturn)) child_exec(json_t *req, int *fds, size_t n
   sigprocmask(SIG_SETMASK, &all, NULL);
   /* its own session and process group: signals to the group reach the process tree it starts */
   setsid();
+  if (json_object_get(req, "pty") && sl_pty_make_ctty(fds[0]) < 0) goto fail;
   errfd = fcntl(errfd, F_DUPFD_CLOEXEC, 64);
   int hi[SL_CTL_MAX_FDS];
   for (size_t i = 0; i < nfds; i++)
@@ -73,8 +75,17 @@ static void on_spawn(int ctl, json_t *req, int *fds, size_t nfds, uid_t uid, gid
   json_int_t tag = json_integer_value(json_object_get(req, "tag"));
   int p[2] = {-1, -1}, err = 0;
   pid_t pid = -1;
-  if ((size_t)json_integer_value(json_object_get(req, "fds")) != nfds) err = EBADF;
-  else if (pipe2(p, O_CLOEXEC) < 0) err = errno;
+  json_t *pty = json_object_get(req, "pty");
+  int ptm = -1, pts = -1, tfd[3];
+  if ((size_t)json_integer_value(json_object_get(req, "fds")) != nfds || (pty && nfds)) err = EBADF;
+  else if (pty && (err = -sl_pty_open((int)json_integer_value(json_object_get(pty, "rows")),
+                                      (int)json_integer_value(json_object_get(pty, "cols")), &ptm, &pts)) == 0) {
+    tfd[0] = tfd[1] = tfd[2] = pts; /* the slave is the child's stdin, stdout and stderr */
+    fds = tfd;
+    nfds = 3;
+  }
+  if (err) {
+  } else if (pipe2(p, O_CLOEXEC) < 0) err = errno;
   else if ((pid = fork()) < 0) err = errno;
   else if (pid == 0) child_exec(req, fds, nfds, p[1], uid, gid, caps);
   if (p[1] >= 0) close(p[1]);
@@ -85,10 +96,13 @@ static void on_spawn(int ctl, json_t *req, int *fds, size_t nfds, uid_t uid, gid
     if (n != (ssize_t)sizeof err) err = 0; /* EOF: execve succeeded and closed the pipe */
   }
   if (p[0] >= 0) close(p[0]);
+  if (pts >= 0) nfds = 0, close(pts); /* fds[] is three copies of it */
   for (size_t i = 0; i < nfds; i++) close(fds[i]);
   json_t *r = json_pack("{s:s, s:I, s:I}", "type", "spawned", "tag", tag, "pid", (json_int_t)(err ? 0 : pid));
   if (err) json_object_set_new(r, "error", json_string(strerror(err)));
-  sl_ctl_send(ctl, r, NULL, 0);
+  /* a PTY process: the master goes back with the answer */
+  sl_ctl_send(ctl, r, ptm >= 0 && !err ? &ptm : NULL, ptm >= 0 && !err ? 1 : 0);
+  if (ptm >= 0) close(ptm);
   json_decref(r);
 }
 

@@ -11,6 +11,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "procs_pty.h"
+#include "pty.h"
 #include "rutil.h"
 #include "sluice/ops.h"
 #include "sluice/util.h"
@@ -29,6 +31,7 @@ struct sl_proc {
   int running, exit_code;
   int64_t exited_at;
   int in_w, out_r, err_r;
+  int ptm;                  /* a PTY process's master (in_w and out_r are dups of it), else -1 */
   capture_t out, err;
   char *in;                 /* stdin bytes not taken by the pipe yet */
   size_t inlen;
@@ -102,12 +105,13 @@ static void slot_free(sl_proc_t *x) {
   close_fd(&x->in_w);
   close_fd(&x->out_r);
   close_fd(&x->err_r);
+  close_fd(&x->ptm);
   free(x->cmd);
   free(x->out.data);
   free(x->err.data);
   free(x->in);
   memset(x, 0, sizeof *x);
-  x->in_w = x->out_r = x->err_r = -1;
+  x->in_w = x->out_r = x->err_r = x->ptm = -1;
 }
 
 static sl_proc_t *find(sl_procs_t *p, json_t *c) {
@@ -146,10 +150,14 @@ static void start(sl_procs_t *p, sl_msg_t **msg) {
   for (int i = 0; i < 3 && ok; i++) ok = pipe2(pi[i], O_CLOEXEC) == 0;
   int fds[3] = {pi[0][0], pi[1][1], pi[2][1]};
   memset(x, 0, sizeof *x);
-  x->in_w = x->out_r = x->err_r = -1;
+  x->in_w = x->out_r = x->err_r = x->ptm = -1;
+  json_t *pty = json_object_get(c, "pty");
+  const char *wd = cwd && *cwd ? cwd : p->env->cfg->workdir ? p->env->cfg->workdir : "/";
   if (!ok) snprintf(err, sizeof err, "pipes: %s", strerror(errno));
-  else if (sl_sandbox_spawn(p->env->sb, argv, env, cwd && *cwd ? cwd : p->env->cfg->workdir ? p->env->cfg->workdir : "/",
-                            fds, 3, &x->ns_pid, &x->host_pid, p->env->on_exited, p->env->ud, err, sizeof err) < 0)
+  else if (pty) /* on a terminal: the pipes go unused */
+    ok = sl_procs_start_pty(p->env, argv, env, wd, pty, &x->ptm, &x->in_w, &x->out_r, &x->ns_pid, &x->host_pid, err,
+                            sizeof err) == 0;
+  else if (sl_sandbox_spawn(p->env->sb, argv, env, wd, fds, 3, &x->ns_pid, &x->host_pid, p->env->on_exited, p->env->ud, err, sizeof err) < 0)
     ok = 0;
   json_decref(argv);
   json_decref(env);
@@ -157,6 +165,8 @@ static void start(sl_procs_t *p, sl_msg_t **msg) {
   if (ok) {
     x->used = x->running = 1;
     x->seq = ++p->seq;
+  }
+  if (ok && x->ptm < 0) {
     x->in_w = pi[0][1];
     x->out_r = pi[1][0];
     x->err_r = pi[2][0];
@@ -170,8 +180,7 @@ static void start(sl_procs_t *p, sl_msg_t **msg) {
     close_fd(&pi[i][1]);
   }
   if (!ok) {
-    free(x->cmd);
-    x->cmd = NULL;
+    slot_free(x);
     return reply_err(p, msg, "internal", "cannot start the process: %s", err[0] ? err : "out of memory");
   }
   reply_ok(p, msg, json_pack("{s:I}", "pid", (json_int_t)x->ns_pid));
@@ -232,6 +241,14 @@ void sl_procs_request(sl_procs_t *p, sl_msg_t **msg) {
     *msg = NULL;
   } else if (!strcmp(op, "stdin")) {
     on_stdin(p, x, msg);
+  } else if (!strcmp(op, "resize")) {
+    json_t *pty = json_object_get(c, "pty");
+    if (x->ptm < 0) return reply_err(p, msg, "bad_request", "process %d has no terminal", (int)x->ns_pid);
+    int rc = sl_pty_resize(x->ptm, (int)json_integer_value(json_object_get(pty, "rows")),
+                           (int)json_integer_value(json_object_get(pty, "cols")));
+    if (rc == -EINVAL) return reply_err(p, msg, "bad_request", "rows and cols must be %d..%d", SL_PTY_MIN_DIM, SL_PTY_MAX_DIM);
+    if (rc < 0) return reply_err(p, msg, "conflict", "cannot resize the terminal: %s", strerror(-rc));
+    reply_ok(p, msg, json_object());
   } else { /* signal / kill: to its process group (init made it a session leader) */
     int sig = !strcmp(op, "kill") ? SIGKILL : (int)json_integer_value(json_object_get(c, "signal"));
     if (sig < 1 || sig > 64) return reply_err(p, msg, "bad_request", "signal must be 1..64");

@@ -162,10 +162,18 @@ int sl_sandbox_ctl_read(sl_sandbox_t *sb, sl_exited_cb cb, void *ud) {
 
 int sl_sandbox_spawn(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, const int *fds, size_t nfds,
                      pid_t *ns_pid, pid_t *host_pid, sl_exited_cb cb, void *ud, char *err, size_t errlen) {
+  return sl_sandbox_spawn_pty(sb, argv, env, cwd, fds, nfds, 0, 0, NULL, ns_pid, host_pid, cb, ud, err, errlen);
+}
+
+int sl_sandbox_spawn_pty(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, const int *fds, size_t nfds,
+                         int rows, int cols, int *master, pid_t *ns_pid, pid_t *host_pid, sl_exited_cb cb, void *ud,
+                         char *err, size_t errlen) {
+  if (master) *master = -1;
   if (sb->ctl < 0) return snprintf(err, errlen, "sandbox is not running"), -ESRCH;
   unsigned tag = ++sb->tag;
   json_t *req = json_pack("{s:s, s:I, s:O, s:O, s:s, s:I}", "type", "spawn", "tag", (json_int_t)tag, "argv", argv,
                           "env", env, "cwd", cwd, "fds", (json_int_t)nfds);
+  if (req && master) json_object_set_new(req, "pty", json_pack("{s:i, s:i}", "rows", rows, "cols", cols));
   if (!req) return snprintf(err, errlen, "bad spawn request"), -EINVAL;
   int rc = sl_ctl_send(sb->ctl, req, fds, nfds);
   json_decref(req);
@@ -181,14 +189,20 @@ int sl_sandbox_spawn(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cw
     rc = sl_ctl_recv(sb->ctl, &pkt, rfds, &rn);
     if (rc == -EAGAIN || rc == -EINTR || rc == -EBADMSG) continue;
     if (rc <= 0) return snprintf(err, errlen, "init is gone"), -ESRCH;
-    for (size_t k = 0; k < rn; k++) close(rfds[k]);
     const char *type = json_string_value(json_object_get(pkt, "type"));
-    if (!strcmp(type, "spawned") && json_integer_value(json_object_get(pkt, "tag")) == tag) {
+    int mine = !strcmp(type, "spawned") && json_integer_value(json_object_get(pkt, "tag")) == tag;
+    /* a PTY spawn's answer carries the master (allocated by init inside the sandbox) */
+    for (size_t k = 0; k < rn; k++)
+      if (mine && master && k == 0 && *master < 0) *master = rfds[k];
+      else close(rfds[k]);
+    if (mine) {
       const char *e = json_string_value(json_object_get(pkt, "error"));
       *ns_pid = (pid_t)json_integer_value(json_object_get(pkt, "pid"));
-      rc = e ? -ENOEXEC : 0;
+      rc = e ? -ENOEXEC : master && *master < 0 ? -EPROTO : 0;
+      if (!e && rc) snprintf(err, errlen, "init sent no pty master");
       if (e) snprintf(err, errlen, "spawn %s: %s", json_string_value(json_array_get(argv, 0)), e);
       json_decref(pkt);
+      if (rc && master && *master >= 0) close(*master), *master = -1;
       if (rc == 0) *host_pid = sl_proc_host_pid(sb->init_pid, *ns_pid);
       return rc;
     }

@@ -40,6 +40,12 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
 /* Starts argv inside with fds as its 0..nfds-1. On success stores its ns pid and host pid. */
 int sl_sandbox_spawn(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, const int *fds, size_t nfds,
                      pid_t *ns_pid, pid_t *host_pid, sl_exited_cb cb, void *ud, char *err, size_t errlen);
+/* Like sl_sandbox_spawn with no fds (nfds 0), but init runs the process on a new pseudo-terminal
+ * (rows x cols) of the sandbox's own devpts as its controlling terminal and fds 0-2; *master gets
+ * the master (a new fd the caller closes; -1 on failure). */
+int sl_sandbox_spawn_pty(sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, const int *fds, size_t nfds,
+                         int rows, int cols, int *master, pid_t *ns_pid, pid_t *host_pid, sl_exited_cb cb, void *ud,
+                         char *err, size_t errlen);
 /* Asks init to signal ns_pid (or its process group). */
 int sl_sandbox_signal(sl_sandbox_t *sb, pid_t ns_pid, int sig, int group);
 /* Reads what init sent. Returns 1, or 0 when init is gone (socket closed). */

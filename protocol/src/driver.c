@@ -52,6 +52,11 @@ static int check_spawn(json_t *j, char *err, size_t errlen) {
     snprintf(err, errlen, "spawn: argv/env must be string arrays, fds within 0..%d", SL_CTL_MAX_FDS);
     return -1;
   }
+  json_t *pty = json_object_get(j, "pty");
+  if (pty) {
+    json_int_t r = json_integer_value(json_object_get(pty, "rows")), c = json_integer_value(json_object_get(pty, "cols"));
+    if (fds != 0 || r < 1 || r > 1000 || c < 1 || c > 1000) return fail(err, errlen, "spawn: pty needs fds 0 and rows, cols 1..1000");
+  }
   return 0;
 }
 
@@ -72,7 +77,7 @@ static const row_t DRIVER_EVENTS[] = {
 
 /* Control packets (both directions). Closed shapes: both ends are ours. */
 static const row_t CTL[] = {
-    {{"spawn", "{s:I, s:o, s:o, s:s, s:I}", {"tag", "argv", "env", "cwd", "fds"}, 1}, check_spawn},
+    {{"spawn", "{s:I, s:o, s:o, s:s, s:I, s?o}", {"tag", "argv", "env", "cwd", "fds", "pty"}, 1}, check_spawn},
     {{"signal", "{s:I, s:i, s?b}", {"pid", "signal", "group"}, 1}, NULL},
     {{"spawned", "{s:I, s:I, s?s}", {"tag", "pid", "error"}, 1}, NULL},
     {{"exited", "{s:I, s:i}", {"pid", "status"}, 1}, NULL},

@@ -119,11 +119,18 @@ static int check_fs(json_t *c, char *err, size_t errlen) {
 }
 
 static int check_proc(json_t *c, char *err, size_t errlen) {
-  static const char *const ops[] = {"start", "list", "get", "stdin", "signal", "kill", NULL};
+  static const char *const ops[] = {"start", "list", "get", "stdin", "signal", "kill", "resize", NULL};
   if (!one_of(c, "op", ops)) return fail(err, errlen, "unknown process op");
   if (json_string_length(json_object_get(c, "cmd")) > SL_OP_MAX_PROC_CMD) return fail(err, errlen, "cmd too long");
   json_t *env = json_object_get(c, "envs");
   if (env && !json_is_null(env) && !sl_json_is_string_map(env)) return fail(err, errlen, "envs must map strings to strings");
+  json_t *pty = json_object_get(c, "pty");
+  if (pty || !strcmp(json_string_value(json_object_get(c, "op")), "resize")) {
+    json_t *r = json_object_get(pty, "rows"), *k = json_object_get(pty, "cols");
+    if (!json_is_integer(r) || !json_is_integer(k) || json_integer_value(r) < 1 || json_integer_value(k) < 1 ||
+        json_integer_value(r) > SL_OP_MAX_PTY_DIM || json_integer_value(k) > SL_OP_MAX_PTY_DIM)
+      return fail(err, errlen, "pty must be {rows, cols}, each 1..1000");
+  }
   return 0;
 }
 
@@ -173,8 +180,8 @@ static const op_row_t ROWS[] = {
     {{SL_OP_PING_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
     {{SL_OP_FS_REQUEST, "{s:s, s?s, s?s, s?I, s?I, s?I}", {"op", "path", "to", "depth", "max_bytes", "handle"}, 1},
      0, check_fs},
-    {{SL_OP_PROC_REQUEST, "{s:s, s?I, s?s, s?s, s?o, s?s, s?b, s?i, s?b}",
-      {"op", "pid", "cmd", "cwd", "envs", "data", "eof", "signal", "wait"}, 1}, 0, check_proc},
+    {{SL_OP_PROC_REQUEST, "{s:s, s?I, s?s, s?s, s?o, s?s, s?b, s?i, s?b, s?o}",
+      {"op", "pid", "cmd", "cwd", "envs", "data", "eof", "signal", "wait", "pty"}, 1}, 0, check_proc},
     {{SL_OP_FS_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_PROC_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_CTX_REQUEST, "{s:s, s?s, s?s, s?s}", {"op", "context_id", "language", "cwd"}, 1}, 0, check_ctx},

@@ -26,6 +26,9 @@
  *    one JSON object per packet (< SL_CTL_MAX_PACKET), fds passed with SCM_RIGHTS:
  *      supervisor → init {"type":"spawn","tag":N,"argv":[s],"env":[s],"cwd":s,"fds":K}
  *                                     (K fds attached: become the child's fds 0..K-1)
+ *                        {..., "fds":0, "pty":{"rows":R,"cols":C}}  (init opens a pty of the
+ *                         sandbox's devpts: the slave is fds 0-2 and the controlling terminal;
+ *                         "spawned" carries the master)
  *                        {"type":"signal","pid":P,"signal":S,"group":b}
  *      init → supervisor {"type":"spawned","tag":N,"pid":P,"error":s?}
  *                        {"type":"exited","pid":P,"status":wait-status}

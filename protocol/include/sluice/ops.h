@@ -37,7 +37,7 @@
  *    (+ one buffer for write_chunk)
  *  sluice_proc_request {op, pid?, cmd?,   sluice_proc_reply {status: ok|error, code?, message?, ...}
  *    cwd?, envs?, data?, eof?, signal?,
- *    wait?}
+ *    wait?, pty?}
  *
  * Files (ops): list {path, depth} → {entries}; stat {path} → {entry}; mkdir {path}; rename {path, to};
  * remove {path}; df → {used_bytes}; read {path, max_bytes} → {handle, size, truncated}, then
@@ -45,9 +45,10 @@
  * write_chunk {handle} + buffer (acknowledged once written), write_end {handle} → {size} (atomic
  * rename); close {handle} abandons a transfer. One chunk in flight per handle is the flow control.
  * Every operation runs inside the sandbox (mount namespace, uid, seccomp) — never on the host.
- * Processes (ops): start {cmd, cwd?, envs?} → {pid}; list → {processes}; get {pid, wait?} →
+ * Processes (ops): start {cmd, cwd?, envs?, pty?} → {pid}; list → {processes}; get {pid, wait?} →
  * {pid, cmd, running, exit_code, stdout, stderr}; stdin {pid, data, eof?}; signal {pid, signal};
- * kill {pid}. Error codes (both): bad_request, not_found, forbidden, conflict, too_many, internal.
+ * kill {pid}; resize {pid, pty}. pty is {rows, cols} (each 1..SL_OP_MAX_PTY_DIM): start runs cmd on a
+ * new pseudo-terminal of the sandbox's own devpts (its output is the stdout), resize sets its size. Error codes (both): bad_request, not_found, forbidden, conflict, too_many, internal.
  *
  * A malformed or unknown request gets sluice_error_reply {status: "error", code, message}.
  */
@@ -96,6 +97,7 @@
 #define SL_OP_FS_CHUNK_BYTES    (1u << 20)    /* one read_chunk / write_chunk buffer */
 #define SL_OP_MAX_PATH          4096
 #define SL_OP_MAX_PROC_CMD      (64u << 10)
+#define SL_OP_MAX_PTY_DIM       1000      /* pty rows and cols: 1..this */
 #define SL_OP_FLOW_LEASE_MS     10000
 #define SL_OP_MAX_FLOWS         16        /* pauses a runner tracks at once; more are ignored */
 
