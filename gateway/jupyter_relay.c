@@ -4,8 +4,12 @@
  * Every client request gets iopub status busy → side effects → reply → status idle, as a kernel does.
  * execute_request goes to the runner (which emits busy, outputs and execute_reply; its idle comes after
  * the reply, when the bridge has already forgotten the request, so the idle is sent here); execute_input
- * is sent here right after the runner's busy. kernel_info, history and comm_info are answered here;
- * complete, inspect and is_complete too when the runner has no answer for them (empty but valid).
+ * is sent here right after the runner's busy. kernel_info and comm_info are answered here; complete,
+ * inspect, is_complete and history go to the runner as sluice_introspect_request (its Python context's
+ * IPython answers between cells) and are answered here, empty but valid, when it cannot (a cell runs,
+ * JR_INTROSPECT_WAIT_MS passed, an error). stdin: the runner's input_request (execute_request with
+ * allow_stdin) goes to the connection that sent the cell; its input_reply goes back as
+ * sluice_stdin_request — an error instead when that connection is gone, so input() never waits for nobody.
  *
  * Ownership: a jr_req_t lives from its zb_request until its on_reply/on_fail (the bridge's contract); it
  * holds a copy of the client's header and a borrowed connection pointer that jr_conn_gone clears.
@@ -26,6 +30,8 @@
 
 #define JR_EXECUTE_WAIT_MS SL_OP_MAX_TIMEOUT_MS
 #define JR_CONTROL_WAIT_MS 30000
+#define JR_INTROSPECT_WAIT_MS 5000
+#define JR_STDIN_WAIT_MS 10000
 
 typedef struct jr_req {
   struct jr_req *next;
@@ -38,6 +44,9 @@ typedef struct jr_req {
   json_t *code;           /* execute_request: the code (execute_input) */
   int silent, store_history;
   int idle_sent;
+  json_t *introspect;     /* complete/inspect/is_complete/history: the client's request content */
+  char op_id[40];         /* execute_request: the msg_id of the runner request (sluice_stdin_request) */
+  int input_pending;      /* its input_request went to the client, no input_reply yet */
   void (*done)(void *ctx, int ok); /* REST restart / interrupt */
   void *done_ctx;
 } jr_req_t;
@@ -68,6 +77,7 @@ static void req_free(jr_req_t *r) {
   }
   json_decref(r->parent);
   json_decref(r->code);
+  json_decref(r->introspect);
   free(r);
 }
 
@@ -80,9 +90,26 @@ static jws_conn_t *target(jk_kernel_t *k, jr_req_t *r) {
   return NULL;
 }
 
+static void stdin_reply(void *ctx, const sl_msg_t *m) { (void)ctx, (void)m; }
+static void stdin_fail(void *ctx, int status, const char *code, const char *message) {
+  (void)ctx, (void)status, (void)code, (void)message;
+}
+static const zb_handlers_t STDIN_H = {NULL, stdin_reply, stdin_fail};
+
+/* Answers r's pending input() in the runner: value, or EOFError(error) when value is NULL. */
+static void stdin_answer(jr_req_t *r, json_t *value, const char *error) {
+  r->input_pending = 0;
+  json_t *c = value ? json_pack("{s:s, s:O}", "msg_id", r->op_id, "value", value)
+                    : json_pack("{s:s, s:s}", "msg_id", r->op_id, "error", error);
+  zb_request(r->kernel_id, SL_OP_STDIN_REQUEST, c, &STDIN_H, NULL, JR_STDIN_WAIT_MS);
+}
+
 void jr_conn_gone(jws_conn_t *c) {
-  for (jr_req_t *r = g_reqs; r; r = r->next)
-    if (r->conn == c) r->conn = NULL;
+  for (jr_req_t *r = g_reqs; r; r = r->next) {
+    if (r->conn != c) continue;
+    r->conn = NULL;
+    if (r->input_pending) stdin_answer(r, NULL, "input(): the client that was asked disconnected");
+  }
 }
 
 static void idle_if_quiet(jk_kernel_t *k, const json_t *parent) {
@@ -90,6 +117,19 @@ static void idle_if_quiet(jk_kernel_t *k, const json_t *parent) {
     jk_set_state(k, "idle", parent);
   else
     jk_emit(k, NULL, "iopub", "status", parent, json_pack("{s:s}", "execution_state", "idle"));
+}
+
+/* A valid, empty reply_type for a request the runner could not answer (in: the client's content). */
+static json_t *empty_reply(const char *reply_type, const json_t *in) {
+  if (strcmp(reply_type, "complete_reply") == 0) {
+    json_t *pos = json_object_get(in, "cursor_pos");
+    json_int_t p = json_is_integer(pos) ? json_integer_value(pos) : (json_int_t)json_string_length(json_object_get(in, "code"));
+    return json_pack("{s:[], s:I, s:I, s:{}, s:s}", "matches", "cursor_start", p, "cursor_end", p, "metadata", "status", "ok");
+  }
+  if (strcmp(reply_type, "inspect_reply") == 0)
+    return json_pack("{s:s, s:b, s:{}, s:{}}", "status", "ok", "found", 0, "data", "metadata");
+  if (strcmp(reply_type, "is_complete_reply") == 0) return json_pack("{s:s}", "status", "unknown");
+  return json_pack("{s:s, s:[]}", "status", "ok", "history");
 }
 
 /* ---- runner → client ---- */
@@ -112,6 +152,16 @@ static void on_event(void *ctx, const sl_msg_t *m) {
       jk_emit(k, NULL, "iopub", "execute_input", r->parent,
               json_pack("{s:O, s:I}", "code", r->code, "execution_count", n ? n : 1));
     }
+    return;
+  }
+  if (strcmp(type, SL_OP_INPUT_REQUEST) == 0) {
+    jws_conn_t *to = target(k, r);
+    if (!to || !r->op_id[0]) {
+      stdin_answer(r, NULL, "input(): no client is connected to answer it");
+      return;
+    }
+    r->input_pending = 1;
+    jk_emit(k, to, "stdin", type, r->parent, json_deep_copy(m->content));
     return;
   }
   const char *channel = strcmp(type, "input_request") == 0 ? "stdin" : "iopub";
@@ -144,6 +194,14 @@ static void on_reply(void *ctx, const sl_msg_t *m) {
       if (target(k, r) || !r->done)
         jk_emit(k, target(k, r), r->channel, "interrupt_reply", r->parent, json_pack("{s:s}", "status", "ok"));
       json_decref(content);
+    } else if (r->introspect) {
+      json_t *rep = json_object_get(content, "reply");
+      const char *st = json_string_value(json_object_get(rep, "status"));
+      jk_emit(k, target(k, r), r->channel, r->reply_type, r->parent,
+              strcmp(type, SL_OP_INTROSPECT_REPLY) == 0 && st && strcmp(st, "error") != 0
+                  ? json_incref(rep)
+                  : empty_reply(r->reply_type, r->introspect));
+      json_decref(content);
     } else if (strcmp(type, SL_OP_RESTART_REPLY) == 0) {
       if (r->reply_type[0] && strcmp(r->reply_type, "shutdown_reply") == 0)
         jk_emit(k, target(k, r), r->channel, "shutdown_reply", r->parent, json_pack("{s:s, s:b}", "status", "ok", "restart", 1));
@@ -175,6 +233,8 @@ static void on_fail(void *ctx, int status, const char *code, const char *message
               json_pack("{s:s, s:I, s:s, s:s, s:o, s:{}, s:[]}", "status", "error", "execution_count",
                         (json_int_t)k->exec_count, "ename", "SandboxError", "evalue", message, "traceback", tb,
                         "user_expressions", "payload"));
+    } else if (r->introspect) {
+      jk_emit(k, target(k, r), r->channel, r->reply_type, r->parent, empty_reply(r->reply_type, r->introspect));
     } else if (r->reply_type[0]) {
       jk_emit(k, target(k, r), r->channel, r->reply_type, r->parent,
               json_pack("{s:s, s:s, s:s, s:[]}", "status", "error", "ename", code, "evalue", message, "traceback"));
@@ -226,7 +286,31 @@ static void execute(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg, const ch
   r->store_history = !r->silent && !json_is_false(json_object_get(in, "store_history"));
   json_t *op = json_pack("{s:O, s:b, s:b, s:b}", "code", code, "silent", r->silent, "store_history",
                          r->store_history, "allow_stdin", json_is_true(json_object_get(in, "allow_stdin")));
-  forward(k, r, SL_OP_EXECUTE_REQUEST, op, JR_EXECUTE_WAIT_MS);
+  k->inflight++;
+  if (zb_request_id(k->id, SL_OP_EXECUTE_REQUEST, op, &RELAY_H, r, JR_EXECUTE_WAIT_MS, r->op_id) < 0)
+    on_fail(r, 429, "busy", "too many requests in flight");
+}
+
+/* complete/inspect/is_complete/history_request → sluice_introspect_request (what = the type's stem). */
+static void introspect(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg, const char *channel, const char *type) {
+  char what[32], reply_type[64];
+  size_t n = strlen(type) - strlen("_request");
+  snprintf(what, sizeof what, "%.*s", (int)n, type);
+  snprintf(reply_type, sizeof reply_type, "%s_reply", what);
+  jr_req_t *r = req_new(k, c, msg->header, channel, reply_type);
+  if (!r) return;
+  r->introspect = json_deep_copy(msg->content);
+  if (!k->inflight) k->state = "busy";
+  jk_emit(k, NULL, "iopub", "status", msg->header, json_pack("{s:s}", "execution_state", "busy"));
+  json_t *op = json_copy(msg->content);
+  json_t *code = json_object_get(op, "code");
+  if (code && (!json_is_string(code) || json_string_length(code) > SL_OP_MAX_CODE_BYTES)) json_object_del(op, "code");
+  static const char *const ints[] = {"cursor_pos", "detail_level"};
+  for (size_t i = 0; i < 2; i++)
+    if (json_object_get(op, ints[i]) && !json_is_integer(json_object_get(op, ints[i]))) json_object_del(op, ints[i]);
+  json_object_del(op, "context_id");
+  json_object_set_new(op, "what", json_string(what));
+  forward(k, r, SL_OP_INTROSPECT_REQUEST, op, JR_INTROSPECT_WAIT_MS);
 }
 
 int jr_interrupt(jk_kernel_t *k, void (*done)(void *ctx, int ok), void *ctx) {
@@ -250,6 +334,19 @@ int jr_restart(jk_kernel_t *k, jws_conn_t *c, const json_t *parent_header, void 
   return 0; /* from here on done() runs exactly once */
 }
 
+/* The client's answer to input(): to the kernel's cell waiting for it (this connection's first). */
+static void input_reply(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg) {
+  jr_req_t *to = NULL;
+  for (jr_req_t *r = g_reqs; r; r = r->next)
+    if (r->input_pending && strcmp(r->kernel_id, k->id) == 0 && (!to || r->conn == c)) to = r;
+  if (!to) return;
+  json_t *v = json_object_get(msg->content, "value");
+  if (json_is_string(v) && json_string_length(v) <= SL_OP_MAX_CODE_BYTES)
+    stdin_answer(to, v, NULL);
+  else
+    stdin_answer(to, NULL, json_is_string(v) ? "input(): the answer is over the size limit" : "input(): no value");
+}
+
 static void shutdown_done(void *ctx, const char *name, const char *err) { (void)ctx, (void)name, (void)err; }
 
 void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *channel) {
@@ -260,19 +357,11 @@ void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *c
     execute(k, c, msg, channel);
   } else if (strcmp(type, "kernel_info_request") == 0) {
     local_reply(k, c, msg, channel, "kernel_info_reply", sl_jk_kernel_info_python(jk_python_version()));
-  } else if (strcmp(type, "complete_request") == 0) {
-    json_t *pos = json_object_get(in, "cursor_pos");
-    json_int_t p = json_is_integer(pos) ? json_integer_value(pos) : (json_int_t)json_string_length(json_object_get(in, "code"));
-    local_reply(k, c, msg, channel, "complete_reply",
-                json_pack("{s:[], s:I, s:I, s:{}, s:s}", "matches", "cursor_start", p, "cursor_end", p, "metadata",
-                          "status", "ok"));
-  } else if (strcmp(type, "inspect_request") == 0) {
-    local_reply(k, c, msg, channel, "inspect_reply",
-                json_pack("{s:s, s:b, s:{}, s:{}}", "status", "ok", "found", 0, "data", "metadata"));
-  } else if (strcmp(type, "is_complete_request") == 0) {
-    local_reply(k, c, msg, channel, "is_complete_reply", json_pack("{s:s}", "status", "unknown"));
-  } else if (strcmp(type, "history_request") == 0) {
-    local_reply(k, c, msg, channel, "history_reply", json_pack("{s:s, s:[]}", "status", "ok", "history"));
+  } else if (strcmp(type, "complete_request") == 0 || strcmp(type, "inspect_request") == 0 ||
+             strcmp(type, "is_complete_request") == 0 || strcmp(type, "history_request") == 0) {
+    introspect(k, c, msg, channel, type);
+  } else if (strcmp(type, "input_reply") == 0) {
+    input_reply(k, c, msg);
   } else if (strcmp(type, "comm_info_request") == 0) {
     local_reply(k, c, msg, channel, "comm_info_reply", json_pack("{s:s, s:{}}", "status", "ok", "comms"));
   } else if (strcmp(type, "interrupt_request") == 0) {
@@ -292,8 +381,8 @@ void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *c
     snprintf(id, sizeof(id), "%s", k->id);
     jk_forget(id, 1);
     if (sb && !sb->deleting) lc_delete(sb, shutdown_done, NULL);
-  } else if (strncmp(type, "comm_", 5) == 0 || strcmp(type, "input_reply") == 0) {
-    /* no comm targets in this kernel; stdin is answered inside the sandbox */
+  } else if (strncmp(type, "comm_", 5) == 0) {
+    /* no comm targets in this kernel */
   } else {
     fprintf(stderr, "sluice-gateway: kernel %s: ignoring %.64s on %s\n", k->id, type, channel);
   }

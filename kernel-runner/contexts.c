@@ -84,6 +84,18 @@ void sl_ctxs_execute(sl_ctxs_t *x, sl_msg_t **msg) {
   sl_py_request(&c->t, msg);
 }
 
+void sl_ctxs_introspect(sl_ctxs_t *x, sl_msg_t **msg) {
+  sl_ctx_t *c = named(x, *msg);
+  if (c) sl_py_introspect(&c->t, msg);
+}
+
+void sl_ctxs_stdin(sl_ctxs_t *x, const sl_msg_t *msg) {
+  int delivered = 0;
+  for (int i = 0; i < SL_OP_MAX_CONTEXTS && !delivered; i++)
+    if (x->c[i].used) delivered = sl_py_stdin(&x->c[i].t, msg);
+  sl_link_emit(x->env->link, SL_OP_STDIN_REPLY, msg, json_pack("{s:s, s:b}", "status", "ok", "delivered", delivered));
+}
+
 void sl_ctxs_interrupt(sl_ctxs_t *x, const sl_msg_t *msg) {
   sl_ctx_t *c = named(x, msg);
   if (!c) return;

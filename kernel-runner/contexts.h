@@ -46,6 +46,10 @@ void sl_ctxs_execute(sl_ctxs_t *x, sl_msg_t **msg);
 void sl_ctxs_interrupt(sl_ctxs_t *x, const sl_msg_t *msg);
 void sl_ctxs_restart(sl_ctxs_t *x, const sl_msg_t *msg);
 void sl_ctxs_request(sl_ctxs_t *x, const sl_msg_t *msg);
+/* sluice_introspect_request (steals *msg while the driver answers) and sluice_stdin_request (the
+ * answer to the input_request of the execute_request content.msg_id, whichever context runs it). */
+void sl_ctxs_introspect(sl_ctxs_t *x, sl_msg_t **msg);
+void sl_ctxs_stdin(sl_ctxs_t *x, const sl_msg_t *msg);
 int sl_ctxs_pollfds(sl_ctxs_t *x, struct pollfd *pfd, int congested);
 void sl_ctxs_handle(sl_ctxs_t *x, const struct pollfd *pfd, int n);
 int64_t sl_ctxs_deadline(const sl_ctxs_t *x);

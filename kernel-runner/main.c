@@ -109,6 +109,10 @@ static void on_request(void *ud, sl_msg_t **msg) {
     sl_ctxs_restart(&r->ctxs, *msg);
   } else if (!strcmp(type, SL_OP_CTX_REQUEST)) {
     sl_ctxs_request(&r->ctxs, *msg);
+  } else if (!strcmp(type, SL_OP_INTROSPECT_REQUEST)) {
+    sl_ctxs_introspect(&r->ctxs, msg);
+  } else if (!strcmp(type, SL_OP_STDIN_REQUEST)) {
+    sl_ctxs_stdin(&r->ctxs, *msg);
   } else {
     snprintf(err, sizeof err, "%s is not a request", type);
     error_reply(r, *msg, "invalid_request", err);

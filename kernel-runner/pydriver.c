@@ -78,6 +78,14 @@ static void finish(sl_py_t *p, const char *st) {
   p->timed_out = 0;
   p->cell_output = 0;
   p->cut = 0;
+  p->awaiting_input = 0;
+}
+
+/* The pending introspection ends without the driver's answer. */
+static void intro_end(sl_py_t *p, const char *status) {
+  if (!p->intro) return;
+  emit(p, p->intro, SL_OP_INTROSPECT_REPLY, json_pack("{s:s}", "status", status));
+  sl_msg_free(&p->intro);
 }
 
 static void stop_driver(sl_py_t *p) { sl_child_stop(&p->ch); }
@@ -152,6 +160,44 @@ void sl_py_request(sl_py_t *p, sl_msg_t **msg) {
   start_next(p);
 }
 
+static int write_line(sl_py_t *p, json_t *req) {
+  char *line = req ? json_dumps(req, JSON_COMPACT) : NULL;
+  json_decref(req);
+  int rc = line ? sl_child_write(&p->ch, line, strlen(line)) : -ENOMEM;
+  if (!rc) rc = sl_child_write(&p->ch, "\n", 1);
+  free(line);
+  return rc;
+}
+
+void sl_py_introspect(sl_py_t *p, sl_msg_t **msg) {
+  char err[256];
+  if (p->cur || p->intro || strcmp(p->language, "python") || ensure_driver(p, err, sizeof err) < 0) {
+    emit(p, *msg, SL_OP_INTROSPECT_REPLY, json_pack("{s:s}", "status", p->cur || p->intro ? "busy" : "error"));
+    return;
+  }
+  p->intro_id = ++p->next_id;
+  json_t *req = json_pack("{s:s, s:I, s:O, s:O}", "type", "introspect", "id", p->intro_id, "what",
+                          json_object_get((*msg)->content, "what"), "args", (*msg)->content);
+  p->intro = *msg;
+  *msg = NULL;
+  if (write_line(p, req) < 0) {
+    stop_driver(p);
+    intro_end(p, "error");
+  }
+}
+
+int sl_py_stdin(sl_py_t *p, const sl_msg_t *msg) {
+  const char *want = json_string_value(json_object_get(msg->content, "msg_id"));
+  const char *cur = p->cur ? json_string_value(json_object_get(p->cur->header, "msg_id")) : NULL;
+  if (!p->awaiting_input || !cur || !want || strcmp(cur, want)) return 0;
+  p->awaiting_input = 0;
+  json_t *v = json_object_get(msg->content, "value");
+  json_t *req = json_pack("{s:s, s:I, s:O}", "type", "input_reply", "id", p->cur_id, v ? "value" : "error",
+                          v ? v : json_object_get(msg->content, "error"));
+  if (write_line(p, req) < 0) RLOG("python driver: could not pass an input_reply");
+  return 1;
+}
+
 int sl_py_interrupt(sl_py_t *p) {
   if (!p->cur || !p->ch.running || p->ch.host_pid <= 0) return 0;
   kill(p->ch.host_pid, SIGINT);
@@ -171,6 +217,7 @@ int sl_py_pollfds(sl_py_t *p, struct pollfd *pfd, int congested) {
 static void on_gone(sl_py_t *p, const char *ename, const char *why) {
   if (p->cur) drain(p);
   stop_driver(p);
+  intro_end(p, "error");
   /* the kernel's OOM killer in the sandbox cgroup (limits.memory) is the usual reason a driver dies */
   if (sl_sandbox_oom_check(p->env->sb) && p->cur && !p->timed_out) {
     ename = "OutOfMemoryError";
@@ -199,6 +246,13 @@ static void on_event(sl_py_t *p, json_t *ev) {
   const char *type = json_string_value(json_object_get(ev, "type"));
   json_t *id = json_object_get(ev, "id");
   if (!strcmp(type, "ready")) return;
+  if (!strcmp(type, "introspect_reply")) {
+    if (p->intro && id && json_integer_value(id) == p->intro_id) {
+      emit(p, p->intro, SL_OP_INTROSPECT_REPLY, json_pack("{s:s, s:O}", "status", "ok", "reply", json_object_get(ev, "reply")));
+      sl_msg_free(&p->intro);
+    }
+    return;
+  }
   if (!p->cur || !id || json_integer_value(id) != p->cur_id) return; /* late event of an abandoned cell */
   if (!strcmp(type, "result")) {
     json_int_t n = json_integer_value(json_object_get(ev, "execution_count"));
@@ -215,11 +269,17 @@ static void on_event(sl_py_t *p, json_t *ev) {
   } else if (!strcmp(type, "clear_output")) {
     emit(p, p->cur, "clear_output", json_pack("{s:b}", "wait", json_is_true(json_object_get(ev, "wait"))));
   } else if (!strcmp(type, "input_request")) {
-    /* no client can answer stdin yet (the websocket stdin channel comes later) */
-    char line[128];
-    snprintf(line, sizeof line, "{\"type\":\"input_reply\",\"id\":%lld,\"error\":\"stdin is not available\"}\n",
-             (long long)p->cur_id);
-    sl_child_write(&p->ch, line, strlen(line));
+    /* allow_stdin: the gateway passes it to a connected client and answers with sluice_stdin_request
+     * (an error when nobody can answer); otherwise the cell gets EOFError at once */
+    if (json_is_true(json_object_get(p->cur->content, "allow_stdin"))) {
+      p->awaiting_input = 1;
+      emit(p, p->cur, SL_OP_INPUT_REQUEST, json_pack("{s:O, s:b}", "prompt", json_object_get(ev, "prompt"), "password",
+                                                     json_is_true(json_object_get(ev, "password"))));
+    } else {
+      write_line(p, json_pack("{s:s, s:I, s:s}", "type", "input_reply", "id", p->cur_id, "error",
+                              "stdin is not available: the request did not allow stdin (allow_stdin) or no client "
+                              "can answer input()"));
+    }
   } else if (!strcmp(type, "error")) {
     json_t *c = json_pack("{s:O, s:O, s:O}", "ename", json_object_get(ev, "ename"), "evalue",
                           json_object_get(ev, "evalue"), "traceback", json_object_get(ev, "traceback"));
@@ -317,6 +377,7 @@ static void sl_py_shutdown_as(sl_py_t *p, const char *ename, const char *reason)
     sl_msg_free(&m);
   }
   stop_driver(p);
+  intro_end(p, "error");
   json_decref(p->error);
   p->error = NULL;
 }

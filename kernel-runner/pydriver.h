@@ -37,6 +37,9 @@ typedef struct {
   json_int_t timeout_ms;
   int timed_out;
   json_t *error;              /* the cell's error event content, for the reply */
+  int awaiting_input;         /* the running cell waits in input() for a sluice_stdin_request */
+  sl_msg_t *intro;            /* the sluice_introspect_request the driver is answering (owned) */
+  json_int_t intro_id;
 } sl_py_t;
 
 void sl_py_init(sl_py_t *p, const sl_target_env_t *env);
@@ -54,5 +57,10 @@ void sl_py_shutdown(sl_py_t *p, const char *reason);
 /* A fresh interpreter: the running and queued cells fail (KernelRestarted: reason), the driver is
  * stopped and started again by the next request. */
 void sl_py_restart(sl_py_t *p, const char *reason);
+/* sluice_introspect_request: asked of the driver between cells (*msg stolen until it answers); while a
+ * cell runs or another one is pending the reply is {status: busy} at once. */
+void sl_py_introspect(sl_py_t *p, sl_msg_t **msg);
+/* sluice_stdin_request: returns 1 when it answered this context's running cell's input(). */
+int sl_py_stdin(sl_py_t *p, const sl_msg_t *msg);
 
 #endif

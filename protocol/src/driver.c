@@ -44,6 +44,10 @@ static int check_input_reply(json_t *j, char *err, size_t errlen) {
              : fail(err, errlen, "input_reply: exactly one of value or error");
 }
 
+static int check_introspect_reply(json_t *j, char *err, size_t errlen) {
+  return json_is_object(json_object_get(j, "reply")) ? 0 : fail(err, errlen, "introspect_reply: reply must be an object");
+}
+
 static int check_spawn(json_t *j, char *err, size_t errlen) {
   json_int_t fds = json_integer_value(json_object_get(j, "fds"));
   json_t *argv = json_object_get(j, "argv");
@@ -73,6 +77,8 @@ static const row_t DRIVER_EVENTS[] = {
     {{"error", "{s:I, s:s, s:s, s:o}", {"id", "ename", "evalue", "traceback"}, 0}, check_error},
     {{"done", "{s:I, s:s, s?I}", {"id", "status", "execution_count"}, 0}, check_done},
     {{"execute", "{s:I, s:s, s?b, s?b}", {"id", "code", "silent", "store_history"}, 0}, NULL},
+    {{"introspect", "{s:I, s:s, s:o}", {"id", "what", "args"}, 0}, NULL},
+    {{"introspect_reply", "{s:I, s:o}", {"id", "reply"}, 0}, check_introspect_reply},
 };
 
 /* Control packets (both directions). Closed shapes: both ends are ours. */

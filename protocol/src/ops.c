@@ -150,6 +150,25 @@ static int check_ctx(json_t *c, char *err, size_t errlen) {
   return 0;
 }
 
+static int check_introspect(json_t *c, char *err, size_t errlen) {
+  static const char *const whats[] = {"complete", "inspect", "is_complete", "history", NULL};
+  if (!one_of(c, "what", whats)) return fail(err, errlen, "what must be complete, inspect, is_complete or history");
+  if (json_string_length(json_object_get(c, "code")) > SL_OP_MAX_CODE_BYTES) return fail(err, errlen, "code over the size limit");
+  return 0;
+}
+
+static int check_introspect_reply(json_t *c, char *err, size_t errlen) {
+  json_t *r = json_object_get(c, "reply");
+  return !r || json_is_object(r) ? 0 : fail(err, errlen, "reply must be an object");
+}
+
+static int check_stdin(json_t *c, char *err, size_t errlen) {
+  if (!json_object_get(c, "value") == !json_object_get(c, "error"))
+    return fail(err, errlen, "exactly one of value or error");
+  if (json_string_length(json_object_get(c, "value")) > SL_OP_MAX_CODE_BYTES) return fail(err, errlen, "value over the size limit");
+  return 0;
+}
+
 /* Formats must not nest ({...} inside): sl_shape_check passes one key and one destination per pair. */
 static const op_row_t ROWS[] = {
     {{SL_OP_EXECUTE_REQUEST, "{s:s, s?s, s?s, s?I, s?b, s?b, s?b, s?o, s?o, s?b}",
@@ -186,6 +205,12 @@ static const op_row_t ROWS[] = {
     {{SL_OP_PROC_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_CTX_REQUEST, "{s:s, s?s, s?s, s?s}", {"op", "context_id", "language", "cwd"}, 1}, 0, check_ctx},
     {{SL_OP_CTX_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
+    {{SL_OP_INTROSPECT_REQUEST, "{s:s, s?s, s?I, s?I, s?s}", {"what", "code", "cursor_pos", "detail_level", "context_id"}, 0},
+     0, check_introspect},
+    {{SL_OP_INTROSPECT_REPLY, "{s:s}", {"status"}, 0}, 1, check_introspect_reply},
+    {{SL_OP_STDIN_REQUEST, "{s:s, s?s, s?s}", {"msg_id", "value", "error"}, 1}, 0, check_stdin},
+    {{SL_OP_STDIN_REPLY, "{s:s, s:b}", {"status", "delivered"}, 1}, 1, NULL},
+    {{SL_OP_INPUT_REQUEST, "{s:s, s:b}", {"prompt", "password"}, 0}, 0, NULL},
     {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, check_error_reply},
 };
 #define N_ROWS (sizeof(ROWS) / sizeof(ROWS[0]))

@@ -52,6 +52,10 @@ static void test_driver_events(void) {
 
   EV_OK("{\"type\":\"input_request\",\"id\":4,\"prompt\":\"name? \",\"password\":false}");
   EV_BAD("{\"type\":\"input_request\",\"id\":4}");
+  EV_OK("{\"type\":\"introspect\",\"id\":6,\"what\":\"complete\",\"args\":{\"code\":\"pr\"}}");
+  EV_OK("{\"type\":\"introspect_reply\",\"id\":6,\"reply\":{\"status\":\"ok\",\"matches\":[]}}");
+  EV_BAD("{\"type\":\"introspect_reply\",\"id\":6,\"reply\":\"x\"}");
+  EV_BAD("{\"type\":\"introspect_reply\",\"id\":6}");
 
   EV_OK("{\"type\":\"error\",\"id\":5,\"ename\":\"ValueError\",\"evalue\":\"x\",\"traceback\":[\"l1\",\"l2\"]}");
   EV_BAD("{\"type\":\"error\",\"id\":5,\"ename\":\"ValueError\",\"evalue\":\"x\",\"traceback\":[1]}");

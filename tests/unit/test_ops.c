@@ -156,6 +156,28 @@ static void test_events(void) {
   BAD(SL_OP_HELLO, "{\"sandbox_id\":\"x\",\"state\":\"ready\",\"init_pid\":0,\"runner_pid\":9,\"more\":1}");
 }
 
+static void test_introspect_stdin(void) {
+  OK(SL_OP_INTROSPECT_REQUEST, "{\"what\":\"complete\",\"code\":\"pri\",\"cursor_pos\":3}");
+  OK(SL_OP_INTROSPECT_REQUEST, "{\"what\":\"history\",\"hist_access_type\":\"tail\",\"n\":10}");
+  BAD(SL_OP_INTROSPECT_REQUEST, "{\"what\":\"execute\",\"code\":\"1\"}");
+  BAD(SL_OP_INTROSPECT_REQUEST, "{\"what\":\"inspect\",\"cursor_pos\":\"3\"}");
+  BAD(SL_OP_INTROSPECT_REQUEST, "{\"code\":\"1\"}");
+  OK(SL_OP_INTROSPECT_REPLY, "{\"status\":\"ok\",\"reply\":{\"status\":\"complete\"}}");
+  OK(SL_OP_INTROSPECT_REPLY, "{\"status\":\"busy\"}");
+  BAD(SL_OP_INTROSPECT_REPLY, "{\"status\":\"ok\",\"reply\":[]}");
+  OK(SL_OP_STDIN_REQUEST, "{\"msg_id\":\"m\",\"value\":\"ada\"}");
+  OK(SL_OP_STDIN_REQUEST, "{\"msg_id\":\"m\",\"error\":\"nobody\"}");
+  BAD(SL_OP_STDIN_REQUEST, "{\"msg_id\":\"m\"}");
+  BAD(SL_OP_STDIN_REQUEST, "{\"msg_id\":\"m\",\"value\":\"a\",\"error\":\"b\"}");
+  BAD(SL_OP_STDIN_REQUEST, "{\"value\":\"a\"}");
+  OK(SL_OP_STDIN_REPLY, "{\"status\":\"ok\",\"delivered\":true}");
+  BAD(SL_OP_STDIN_REPLY, "{\"status\":\"ok\"}");
+  OK(SL_OP_INPUT_REQUEST, "{\"prompt\":\"who? \",\"password\":false}");
+  BAD(SL_OP_INPUT_REQUEST, "{\"prompt\":\"who? \"}");
+  CHECK(sl_op_is_reply(SL_OP_INTROSPECT_REPLY) && sl_op_is_reply(SL_OP_STDIN_REPLY));
+  CHECK(!sl_op_is_reply(SL_OP_INTROSPECT_REQUEST) && !sl_op_is_reply(SL_OP_INPUT_REQUEST));
+}
+
 static void test_replies(void) {
   OK(SL_OP_EXECUTE_REPLY, "{\"status\":\"ok\",\"execution_count\":1}");
   OK(SL_OP_EXECUTE_REPLY, "{\"status\":\"aborted\",\"execution_count\":1}");
@@ -230,6 +252,7 @@ int main(void) {
   SL_RUN(test_small_requests);
   SL_RUN(test_events);
   SL_RUN(test_replies);
+  SL_RUN(test_introspect_stdin);
   SL_RUN(test_unknown_and_malformed);
   SL_RUN(test_is_reply);
   return sl_test_summary();

@@ -136,6 +136,21 @@ class StdlibBackend:
         return status, self.count
 
 
+def introspect(backend, req):
+    """complete / inspect / is_complete / history between cells: the Jupyter reply content, or a reply
+    with status "error" (the gateway then answers with an empty one). An interrupt ends it too."""
+    fn = getattr(backend, "introspect", None)
+    if fn is None:
+        return {"status": "error", "ename": "NotImplementedError", "evalue": "needs IPython", "traceback": []}
+    _Interruptible.running = True
+    try:
+        return fn(req.get("what"), req.get("args") or {})
+    except BaseException as e:  # noqa: B036 — nothing may end the driver from here
+        return {"status": "error", "ename": type(e).__name__, "evalue": str(e), "traceback": []}
+    finally:
+        _Interruptible.running = False
+
+
 def make_backend(emit, channel):
     if os.environ.get("SLUICE_PY_BACKEND", "ipython") != "stdlib":
         sys.path.insert(0, _THIS_DIR)
@@ -161,6 +176,9 @@ def main():
         req = channel.read()
         if req is None:
             return 0
+        if req.get("type") == "introspect":
+            channel.emit({"type": "introspect_reply", "id": req["id"], "reply": introspect(backend, req)})
+            continue
         if req.get("type") != "execute":
             continue
         rid = req["id"]

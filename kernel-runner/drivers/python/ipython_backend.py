@@ -5,6 +5,7 @@ formatters, display(..., display_id=True).update(), clear_output, matplotlib inl
 behave as they do in Jupyter. The driver's main loop owns the fds; this module only turns one execution
 into driver events through the `emit` callable it is given (see protocol/include/sluice/driver.h §1).
 """
+import itertools
 import os
 import sys
 
@@ -90,6 +91,9 @@ class Backend:
         # !cmd writes straight to the driver's stdout/stderr pipes (live, "\n" endings, stderr kept
         # apart) rather than through pexpect's pty, which merges the streams and ends lines with "\r\n"
         self.shell.system = self.shell.system_raw
+        # completion without jedi: its type inference may evaluate user code and is slow to import;
+        # IPython's own matchers answer in milliseconds
+        self.shell.Completer.use_jedi = False
         self._error = None
 
         # input() and getpass() ask the runner, as ipykernel's raw_input does; with no client that can
@@ -115,6 +119,61 @@ class Backend:
         self._error = {"type": "error", "id": _Current.req_id, "ename": etype.__name__ if etype else "Error",
                        "evalue": str(evalue), "traceback": list(stb)}
         self.emit(self._error)
+
+    MAX_MATCHES = 500
+    MAX_HISTORY = 1000
+
+    def introspect(self, what, args):
+        """The content of a Jupyter complete/inspect/is_complete/history reply, as ipykernel builds it."""
+        code = args.get("code") or ""
+        pos = args.get("cursor_pos")
+        if not isinstance(pos, int) or not 0 <= pos <= len(code):
+            pos = len(code)
+        if what == "complete":
+            from IPython.core.completer import provisionalcompleter, rectify_completions
+            with provisionalcompleter():
+                raw = itertools.islice(self.shell.Completer.completions(code, pos), self.MAX_MATCHES)
+                comps = list(rectify_completions(code, raw))
+            meta = [{"start": c.start, "end": c.end, "text": c.text, "type": c.type, "signature": c.signature}
+                    for c in comps]
+            start, end = (comps[0].start, comps[0].end) if comps else (pos, pos)
+            return {"status": "ok", "matches": [c.text for c in comps], "cursor_start": start, "cursor_end": end,
+                    "metadata": {"_jupyter_types_experimental": meta}}
+        if what == "inspect":
+            from IPython.utils.tokenutil import token_at_cursor
+            name = token_at_cursor(code, pos)
+            reply = {"status": "ok", "found": False, "data": {}, "metadata": {}}
+            try:
+                bundle = self.shell.object_inspect_mime(name, detail_level=int(args.get("detail_level") or 0))
+            except KeyError:
+                return reply
+            bundle.pop("text/html", None)
+            reply.update(found=True, data=bundle)
+            return reply
+        if what == "is_complete":
+            status, indent = self.shell.input_transformer_manager.check_complete(code)
+            reply = {"status": status}
+            if status == "incomplete":
+                reply["indent"] = " " * (indent or 0)
+            return reply
+        if what == "history":
+            hm = self.shell.history_manager
+            kind, raw, output = args.get("hist_access_type"), bool(args.get("raw", True)), bool(args.get("output"))
+            n = min(int(args.get("n") or 10), self.MAX_HISTORY)
+            if hm is None:
+                hist = []
+            elif kind == "tail":
+                hist = hm.get_tail(n, raw=raw, output=output, include_latest=True)
+            elif kind == "range":
+                hist = hm.get_range(int(args.get("session") or 0), int(args.get("start") or 1),
+                                    args.get("stop"), raw=raw, output=output)
+            elif kind == "search":
+                hist = hm.search(str(args.get("pattern") or "*"), raw=raw, output=output, n=n,
+                                 unique=bool(args.get("unique")))
+            else:
+                hist = []
+            return {"status": "ok", "history": [list(h) for h in itertools.islice(hist, self.MAX_HISTORY)]}
+        return {"status": "error", "ename": "ValueError", "evalue": f"unknown request {what!r}", "traceback": []}
 
     def execute(self, req_id, code, silent=False, store_history=True):
         _Current.req_id = req_id

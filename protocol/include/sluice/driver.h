@@ -7,6 +7,8 @@
  *      requests {"type":"execute","id":N,"code":s,"silent":b,"store_history":b}
  *               {"type":"input_reply","id":N,"value":s}  or  {"type":"input_reply","id":N,"error":s}
  *                                     (error: no client can answer → the cell sees EOFError(error))
+ *               {"type":"introspect","id":N,"what":"complete"|"inspect"|"is_complete"|"history",
+ *                "args":{..}}         (args: the Jupyter request's content; answered between cells)
  *      events   {"type":"ready","language":s,"version":s}                 once at start
  *               {"type":"result","id":N,"data":{mime:..},"metadata":{},"is_main_result":b,
  *                "execution_count":N}
@@ -15,6 +17,7 @@
  *               {"type":"clear_output","id":N,"wait":b}
  *               {"type":"input_request","id":N,"prompt":s,"password":b}
  *                                     (the runner answers with an input_reply request)
+ *               {"type":"introspect_reply","id":N,"reply":{..}}  (the Jupyter <what>_reply content)
  *               {"type":"error","id":N,"ename":s,"evalue":s,"traceback":[s]}
  *               {"type":"done","id":N,"status":"ok"|"error","execution_count":N}
  *    A line longer than SL_DRIVER_MAX_LINE is a protocol error (the driver is restarted).

@@ -30,6 +30,13 @@
  *                                          SL_OP_FLOW_LEASE_MS unless renewed
  *  shutdown_request {restart}             shutdown_reply {status, restart}
  *  sluice_ping_request {}                 sluice_ping_reply {status}
+ *  sluice_introspect_request {what:        sluice_introspect_reply {status: ok|busy|error, reply?}
+ *    complete|inspect|is_complete|history, (reply: the Jupyter <what>_reply content from the Python
+ *    code?, cursor_pos?, detail_level?,     context's IPython; busy when a cell runs or another
+ *    hist_access_type?, n?, ...}            introspection is pending: the gateway answers itself)
+ *  sluice_stdin_request {msg_id, value? | sluice_stdin_reply {status, delivered}  the answer to the
+ *    error?}                               input_request event of execute_request msg_id
+ *  (execute_request, allow_stdin: true)   input_request {prompt, password}  (event: input() in the cell)
  *                                          sluice_hello {sandbox_id, state: ready|error, init_pid,
  *                                                        runner_pid, error?}  (unsolicited)
  *  sluice_fs_request {op, path?, to?,     sluice_fs_reply {status: ok|error, code?, message?, ...}
@@ -86,6 +93,12 @@
 #define SL_OP_PROC_REPLY        "sluice_proc_reply"
 #define SL_OP_CTX_REQUEST       "sluice_context_request"
 #define SL_OP_CTX_REPLY         "sluice_context_reply"
+#define SL_OP_INTROSPECT_REQUEST "sluice_introspect_request"
+#define SL_OP_INTROSPECT_REPLY  "sluice_introspect_reply"
+#define SL_OP_STDIN_REQUEST     "sluice_stdin_request"
+#define SL_OP_STDIN_REPLY       "sluice_stdin_reply"
+#define SL_OP_INPUT_REQUEST     "input_request"
+#define SL_OP_MAX_MATCHES       500       /* complete_reply matches; history_reply entries: 1000 */
 #define SL_OP_MAX_CONTEXTS      8         /* interpreter contexts per sandbox, the defaults included */
 #define SL_OP_CODE_OUTPUT_LIMIT (8u << 20) /* execute_request.output_limit of a blocking code request */
 
