@@ -6,9 +6,10 @@
 #include "keys.h"
 #include "lifecycle.h"
 #include "metrics.h"
-#include "pool.h"
 #include "registry.h"
 #include "session.h"
+#include "stream_ws.h"
+#include "ws_default.h"
 #include "sluice/msg.h"
 #include "zmq_bridge.h"
 
@@ -52,8 +53,9 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
 static const struct lws_protocols PROTOCOLS[] = {
     {"http", http_callback, sizeof(gw_session_t), 0, 0, NULL, 0},
     {GW_FD_PROTOCOL, gw_fdwatch_callback, 0, 0, 0, NULL, 0},
-    {JWS_LEGACY_PROTOCOL, jws_callback, sizeof(jws_conn_t), 0, 0, NULL, 0},
+    {JWS_LEGACY_PROTOCOL, ws_default_callback, sizeof(ws_default_conn_t), 0, 0, NULL, 0}, /* + stream */
     {SL_JF_SUBPROTOCOL, jws_callback, sizeof(jws_conn_t), 0, 0, NULL, 0},
+    {SWS_PROTOCOL, sws_callback, sizeof(sws_conn_t), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -156,7 +158,6 @@ static int serve(int argc, char **argv) {
   lc_adopt_all();
   metrics_start();
   culler_start(); /* after adoption: overdue sandboxes go now */
-  pool_start();  /* after adoption: adopted pool members count */
 
   int port = lws_get_vhost_listen_port(g_gw.vh);
   const char *h = g_gw.cfg.listen_host;
@@ -172,7 +173,6 @@ static int serve(int argc, char **argv) {
   }
   rc = 0;
 out:
-  pool_stop();
   culler_stop();
   zb_fini();
   if (g_gw.ctx) {

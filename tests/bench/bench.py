@@ -10,6 +10,7 @@ pass/fail suite: the numbers depend on the machine. A measurement whose route Sl
 reported as n/a, never guessed.
 """
 import argparse
+import asyncio
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import websockets
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
@@ -46,18 +48,14 @@ def summary(xs):
 
 
 class Sluice:
-    def __init__(self, build_dir, work, pool=0):
+    def __init__(self, build_dir, work):
         os.environ["SLUICE_BUILD_DIR"] = os.path.abspath(build_dir)
         import conftest
         self.conftest = conftest
-        self.state = state = os.path.join(work, "state")
+        state = os.path.join(work, "state")
         os.makedirs(state, exist_ok=True)
-        self.config = {"max_sandboxes": 1000, "create_timeout_s": 120}
-        if pool:
-            self.config["pool"] = {"python": pool}
-        self.gw = conftest.Gateway(state, config=self.config).start()
+        self.gw = conftest.Gateway(state, config={"max_sandboxes": 1000, "create_timeout_s": 120}).start()
         self.key = conftest.create_key(state)
-        self.build_dir = build_dir
         self.url = self.gw.url
         self.http = httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=300)
 
@@ -84,40 +82,11 @@ class Sluice:
     def has_jupyter(self):
         return self.http.get("/api/kernelspecs").status_code == 200
 
-    def pool_ready(self):
-        return self.http.get("/api/v1/status").json()["data"].get("pool", {}).get("python", {}).get("ready", 0)
-
     def close(self):
         try:
             self.delete_all()
         finally:
             self.gw.kill(signal.SIGTERM)
-        if "pool" in self.config:  # hidden members: a restart with pool size 0 drops them
-            self.gw = self.conftest.Gateway(self.state, config={**self.config, "pool": {"python": 0}}).start()
-            self.conftest.wait_until(lambda: not os.listdir(os.path.join(self.state, "sandboxes")), 60, "pool drained")
-            self.gw.kill(signal.SIGTERM)
-
-
-def bench_pool(build_dir, n):
-    """create → first print(1) claimed from a warm pool of 1 (a second gateway), refilled between samples."""
-    work = tempfile.mkdtemp(prefix="sluice-bench-pool-")
-    sp = Sluice(build_dir, work, pool=1)
-    try:
-        t = []
-        for _ in range(n):
-            sp.conftest.wait_until(lambda: sp.pool_ready() == 1, 120, "a warm pool member")
-            t0 = time.perf_counter()
-            r = sp.http.post("/api/v1/sandboxes", json={})
-            r.raise_for_status()
-            sb = r.json()["data"]
-            ex = sp.code(sb["id"], "print(1)")
-            t.append((time.perf_counter() - t0) * 1000)
-            assert sb.get("pooled") and "".join(ex["logs"]["stdout"]) == "1\n", (sb, ex)
-            sp.delete(sb["id"])
-        return summary(t)
-    finally:
-        sp.close()
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def bench_create(sl, peer, n):
@@ -131,7 +100,7 @@ def bench_create(sl, peer, n):
         assert "".join(ex["logs"]["stdout"]) == "1\n", ex
         sl.delete(sb)
     out["sluice_cold"] = summary(cold)
-    out["sluice_pool"] = bench_pool(sl.build_dir, max(n, 20))
+    out["sluice_pool"] = None  # no warm pool yet
     jt = []
     for _ in range(n):
         t0 = time.perf_counter()
@@ -146,6 +115,22 @@ def bench_create(sl, peer, n):
     return out
 
 
+def stream_ws_roundtrip(sl, sb, n):
+    """x=1 over GET /api/v1/sandboxes/{sb}/stream: one code request → its done event."""
+    async def run():
+        url = sl.url.replace("http", "ws") + f"/api/v1/sandboxes/{sb}/stream?token={sl.key}"
+        async with websockets.connect(url, subprotocols=["sluice.stream.v1"], max_size=None) as ws:
+            t = []
+            for i in range(n + 1):
+                t0 = time.perf_counter()
+                await ws.send(json.dumps({"type": "code", "id": i, "code": "x=1"}))
+                while json.loads(await ws.recv())["type"] != "done":
+                    pass
+                t.append((time.perf_counter() - t0) * 1000)
+            return t[1:]
+    return summary(asyncio.run(run()))
+
+
 def bench_roundtrip(sl, peer, n):
     out = {}
     sb = sl.create()
@@ -156,7 +141,7 @@ def bench_roundtrip(sl, peer, n):
         sl.code(sb, "x=1")
         t.append((time.perf_counter() - t0) * 1000)
     out["sluice_rest"] = summary(t)
-    out["sluice_stream_ws"] = None  # the native stream websocket is not served yet
+    out["sluice_stream_ws"] = stream_ws_roundtrip(sl, sb, n)
     out["sluice_jupyter_ws"] = None
     if sl.has_jupyter():
         r = sl.http.post("/api/kernels", json={"name": "python3"})

@@ -1,0 +1,265 @@
+/* stream_ws_reqs.c — the requests of the native streaming websocket (stream_ws.h): each becomes one
+ * runner op through the ZMQ bridge, whose events come back as this socket's events for that id.
+ *   code          execute_request → stdout/stderr {text}, result, error {name, value, traceback},
+ *                 done {execution_count, truncated}
+ *   exec          sluice_exec_request → stdout/stderr {data}, done {exit_code, cwd, duration_ms, ...}
+ *   interrupt     interrupt_request → done {interrupted}
+ *   process_start sluice_proc_request start → started {pid}; then get {wait} → stdout/stderr {data}
+ *                 (the process's output, when it ends) and exit {exit_code}
+ *   stdin, signal sluice_proc_request → done {}
+ * A failure is an error event {name: code, value: message} with the request's id.
+ *
+ * Ownership: an sws_req_t is freed by the bridge's final callback (req_end); the socket only links or
+ * orphans it.
+ */
+#include "stream_ws.h"
+
+#include "sluice/ops.h"
+#include "zmq_bridge.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SWS_CONNECT_GRACE_MS 30000
+#define SWS_PROC_TIMEOUT_MS 30000
+#define SWS_PROC_WAIT_MS SL_OP_MAX_TIMEOUT_MS
+
+static void noop_reply(void *ctx, const sl_msg_t *m) { (void)ctx, (void)m; }
+static void noop_fail(void *ctx, int status, const char *code, const char *message) {
+  (void)ctx, (void)status, (void)code, (void)message;
+}
+static const zb_handlers_t NOOP_H = {NULL, noop_reply, noop_fail};
+
+static void unlink_req(sws_req_t *r) {
+  sws_conn_t *c = r->c;
+  if (!c) return;
+  for (sws_req_t **p = &c->reqs; *p; p = &(*p)->next)
+    if (*p == r) {
+      *p = r->next;
+      c->n_reqs--;
+      break;
+    }
+  r->c = NULL;
+}
+
+/* The bridge is done with r. */
+static void req_end(sws_req_t *r) {
+  if (r->c && r->flow_id[0] && r->c->runner_paused) zb_flow(r->c->sb_id, r->flow_id, 0);
+  unlink_req(r);
+  free(r);
+}
+
+static void send_fail(sws_req_t *r, const char *code, const char *message) {
+  sws_send(r->c, "error", r->id, json_pack("{s:s, s:s}", "name", code ? code : "internal", "value",
+                                           message ? message : "the request failed"), 0);
+}
+
+static void req_fail(void *ctx, int status, const char *code, const char *message) {
+  (void)status;
+  sws_req_t *r = ctx;
+  if (r->c) send_fail(r, code, message);
+  req_end(r);
+}
+
+/* ---- code */
+
+static void code_event(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (!r->c) return;
+  const char *type = sl_msg_type(m);
+  json_t *e = sl_sf_code_event(type, m->content);
+  if (!e) return;
+  if (!strcmp(type, SL_OP_ERROR)) r->saw_error = 1;
+  char t[16];
+  snprintf(t, sizeof(t), "%s", json_string_value(json_object_get(e, "type")));
+  if (sws_send(r->c, t, r->id, e, !strcmp(type, SL_OP_STREAM)) == 1) r->cut = 1;
+}
+
+static void code_reply(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (r->c) {
+    json_t *err = sl_api_code_stream_reply(m->content, r->saw_error);
+    if (err) sws_send(r->c, "error", r->id, err, 0);
+    sws_send(r->c, "done", r->id,
+             json_pack("{s:O?, s:b}", "execution_count", json_object_get(m->content, "execution_count"), "truncated",
+                       r->cut),
+             0);
+  }
+  req_end(r);
+}
+
+static const zb_handlers_t CODE_H = {code_event, code_reply, req_fail};
+
+/* ---- exec */
+
+static void exec_event(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (!r->c || strcmp(sl_msg_type(m), SL_OP_STREAM) != 0) return;
+  const char *name = json_string_value(json_object_get(m->content, "name"));
+  if (sws_send(r->c, name && !strcmp(name, "stderr") ? "stderr" : "stdout", r->id,
+               json_pack("{s:O}", "data", json_object_get(m->content, "text")), 1) == 1)
+    r->cut = 1;
+}
+
+static void exec_reply(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (r->c) {
+    const json_t *c = m->content;
+    json_t *done = json_pack("{s:O?, s:O?, s:O?, s:b}", "exit_code", json_object_get(c, "exit_code"), "cwd",
+                             json_object_get(c, "cwd"), "duration_ms", json_object_get(c, "duration_ms"), "truncated",
+                             r->cut);
+    if (done && json_is_string(json_object_get(c, "error"))) json_object_set(done, "error", json_object_get(c, "error"));
+    if (done && json_is_true(json_object_get(c, "timed_out"))) json_object_set_new(done, "timed_out", json_true());
+    sws_send(r->c, "done", r->id, done, 0);
+  }
+  req_end(r);
+}
+
+static const zb_handlers_t EXEC_H = {exec_event, exec_reply, req_fail};
+
+/* ---- interrupt */
+
+static void interrupt_reply(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (r->c)
+    sws_send(r->c, "done", r->id, json_pack("{s:b}", "interrupted", json_is_true(json_object_get(m->content, "interrupted"))),
+             0);
+  req_end(r);
+}
+
+static const zb_handlers_t INTERRUPT_H = {NULL, interrupt_reply, req_fail};
+
+/* ---- processes */
+
+static int proc_ok(sws_req_t *r, const json_t *c) {
+  if (!strcmp(json_string_value(json_object_get(c, "status")) ?: "", "ok")) return 1;
+  if (r->c) send_fail(r, json_string_value(json_object_get(c, "code")), json_string_value(json_object_get(c, "message")));
+  return 0;
+}
+
+static void proc_ack_reply(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (proc_ok(r, m->content) && r->c) sws_send(r->c, "done", r->id, NULL, 0);
+  req_end(r);
+}
+
+static const zb_handlers_t PROC_ACK_H = {NULL, proc_ack_reply, req_fail};
+
+static void proc_output(sws_req_t *r, const json_t *c, const char *name) {
+  json_t *text = json_object_get(c, name);
+  if (json_is_string(text) && json_string_length(text) && sws_send(r->c, name, r->id, json_pack("{s:O}", "data", text), 1) == 1)
+    r->cut = 1;
+}
+
+static void proc_wait_reply(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (proc_ok(r, m->content) && r->c) {
+    proc_output(r, m->content, "stdout");
+    proc_output(r, m->content, "stderr");
+    sws_send(r->c, "exit", r->id,
+             json_pack("{s:I, s:O?, s:b}", "pid", (json_int_t)r->pid, "exit_code", json_object_get(m->content, "exit_code"),
+                       "truncated", r->cut),
+             0);
+  }
+  req_end(r);
+}
+
+static const zb_handlers_t PROC_WAIT_H = {NULL, proc_wait_reply, req_fail};
+
+static void proc_start_reply(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (!proc_ok(r, m->content)) return req_end(r);
+  r->pid = json_integer_value(json_object_get(m->content, "pid"));
+  sws_conn_t *c = r->c;
+  if (!c) { /* the socket closed while the process started: it does not outlive its socket */
+    zb_request(r->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I}", "op", "kill", "pid", (json_int_t)r->pid), &NOOP_H,
+               NULL, SWS_PROC_TIMEOUT_MS);
+    return req_end(r);
+  }
+  sws_send(c, "started", r->id, json_pack("{s:I}", "pid", (json_int_t)r->pid), 0);
+  r->proc_waiting = 1;
+  if (zb_request(c->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I, s:b}", "op", "get", "pid", (json_int_t)r->pid, "wait", 1),
+                 &PROC_WAIT_H, r, SWS_PROC_WAIT_MS) < 0) {
+    send_fail(r, "busy", "too many requests in flight");
+    req_end(r);
+  }
+}
+
+static const zb_handlers_t PROC_START_H = {NULL, proc_start_reply, req_fail};
+
+/* ---- start / cancel */
+
+void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
+  if (c->n_reqs >= SWS_MAX_REQS) {
+    sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "too_many", "value", "too many requests in flight on this socket"), 0);
+    return;
+  }
+  sws_req_t *r = calloc(1, sizeof(*r));
+  if (!r) {
+    sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "internal", "value", "out of memory"), 0);
+    return;
+  }
+  r->type = q->type;
+  snprintf(r->sb_id, sizeof(r->sb_id), "%s", c->sb_id);
+  memcpy(r->id, q->id, sizeof(r->id));
+  const zb_handlers_t *h = &PROC_ACK_H;
+  const char *op = SL_OP_PROC_REQUEST;
+  unsigned timeout = SWS_PROC_TIMEOUT_MS;
+  int flow = 0;
+  switch (q->type) {
+    case SL_SF_CODE:
+      h = &CODE_H, op = SL_OP_EXECUTE_REQUEST, timeout = q->timeout_ms + SWS_CONNECT_GRACE_MS, flow = 1;
+      snprintf(r->context_id, sizeof(r->context_id), "%s",
+               json_string_value(json_object_get(q->content, "context_id")) ?: "");
+      break;
+    case SL_SF_EXEC: h = &EXEC_H, op = SL_OP_EXEC_REQUEST, timeout = q->timeout_ms + SWS_CONNECT_GRACE_MS, flow = 1; break;
+    case SL_SF_INTERRUPT: h = &INTERRUPT_H, op = SL_OP_INTERRUPT_REQUEST; break;
+    case SL_SF_PROC_START: h = &PROC_START_H; break;
+    case SL_SF_STDIN:
+    case SL_SF_SIGNAL: break;
+  }
+  json_t *content = q->content;
+  q->content = NULL;
+  int rc = flow ? zb_request_id(c->sb_id, op, content, h, r, timeout, r->flow_id) : zb_request(c->sb_id, op, content, h, r, timeout);
+  if (rc < 0) {
+    free(r);
+    sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "busy", "value", "too many requests in flight"), 0);
+    return;
+  }
+  r->c = c;
+  r->next = c->reqs;
+  c->reqs = r;
+  c->n_reqs++;
+  if (flow && c->runner_paused) zb_flow(c->sb_id, r->flow_id, 1);
+}
+
+
+void sws_reqs_flow(sws_conn_t *c, int paused) {
+  c->runner_paused = paused;
+  for (sws_req_t *r = c->reqs; r; r = r->next)
+    if (r->flow_id[0]) zb_flow(c->sb_id, r->flow_id, paused);
+}
+
+void sws_reqs_cancel(sws_conn_t *c) {
+  int interrupted = 0;
+  while (c->reqs) {
+    sws_req_t *r = c->reqs;
+    if (r->flow_id[0] && c->runner_paused) zb_flow(c->sb_id, r->flow_id, 0);
+    if (r->type == SL_SF_CODE && !interrupted) {
+      /* the cell would otherwise run on for no one (an interrupt stops the running one) */
+      zb_request(c->sb_id, SL_OP_INTERRUPT_REQUEST,
+                 json_pack("{s:s}", "context_id", r->context_id[0] ? r->context_id : "default"), &NOOP_H, NULL,
+                 SWS_PROC_TIMEOUT_MS);
+      interrupted = !r->context_id[0];
+    }
+    if (r->type == SL_SF_PROC_START && r->proc_waiting && r->pid > 0)
+      zb_request(c->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I}", "op", "kill", "pid", (json_int_t)r->pid), &NOOP_H,
+                 NULL, SWS_PROC_TIMEOUT_MS);
+    c->reqs = r->next;
+    c->n_reqs--;
+    r->c = NULL;
+    r->next = NULL;
+  }
+  c->runner_paused = 0;
+}
