@@ -6,6 +6,7 @@
 #include "keys.h"
 #include "lifecycle.h"
 #include "metrics.h"
+#include "pool.h"
 #include "registry.h"
 #include "session.h"
 #include "stream_ws.h"
@@ -158,6 +159,7 @@ static int serve(int argc, char **argv) {
   lc_adopt_all();
   metrics_start();
   culler_start(); /* after adoption: overdue sandboxes go now */
+  pool_start();  /* after adoption: adopted pool members count */
 
   int port = lws_get_vhost_listen_port(g_gw.vh);
   const char *h = g_gw.cfg.listen_host;
@@ -173,6 +175,7 @@ static int serve(int argc, char **argv) {
   }
   rc = 0;
 out:
+  pool_stop();
   culler_stop();
   zb_fini();
   if (g_gw.ctx) {

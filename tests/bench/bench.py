@@ -48,14 +48,18 @@ def summary(xs):
 
 
 class Sluice:
-    def __init__(self, build_dir, work):
+    def __init__(self, build_dir, work, pool=0):
         os.environ["SLUICE_BUILD_DIR"] = os.path.abspath(build_dir)
         import conftest
         self.conftest = conftest
-        state = os.path.join(work, "state")
+        self.state = state = os.path.join(work, "state")
         os.makedirs(state, exist_ok=True)
-        self.gw = conftest.Gateway(state, config={"max_sandboxes": 1000, "create_timeout_s": 120}).start()
+        self.config = {"max_sandboxes": 1000, "create_timeout_s": 120}
+        if pool:
+            self.config["pool"] = {"python": pool}
+        self.gw = conftest.Gateway(state, config=self.config).start()
         self.key = conftest.create_key(state)
+        self.build_dir = build_dir
         self.url = self.gw.url
         self.http = httpx.Client(base_url=self.url, headers={"X-API-Key": self.key}, timeout=300)
 
@@ -82,11 +86,40 @@ class Sluice:
     def has_jupyter(self):
         return self.http.get("/api/kernelspecs").status_code == 200
 
+    def pool_ready(self):
+        return self.http.get("/api/v1/status").json()["data"].get("pool", {}).get("python", {}).get("ready", 0)
+
     def close(self):
         try:
             self.delete_all()
         finally:
             self.gw.kill(signal.SIGTERM)
+        if "pool" in self.config:  # hidden members: a restart with pool size 0 drops them
+            self.gw = self.conftest.Gateway(self.state, config={**self.config, "pool": {"python": 0}}).start()
+            self.conftest.wait_until(lambda: not os.listdir(os.path.join(self.state, "sandboxes")), 60, "pool drained")
+            self.gw.kill(signal.SIGTERM)
+
+
+def bench_pool(build_dir, n):
+    """create → first print(1) claimed from a warm pool of 1 (a second gateway), refilled between samples."""
+    work = tempfile.mkdtemp(prefix="sluice-bench-pool-")
+    sp = Sluice(build_dir, work, pool=1)
+    try:
+        t = []
+        for _ in range(n):
+            sp.conftest.wait_until(lambda: sp.pool_ready() == 1, 120, "a warm pool member")
+            t0 = time.perf_counter()
+            r = sp.http.post("/api/v1/sandboxes", json={})
+            r.raise_for_status()
+            sb = r.json()["data"]
+            ex = sp.code(sb["id"], "print(1)")
+            t.append((time.perf_counter() - t0) * 1000)
+            assert sb.get("pooled") and "".join(ex["logs"]["stdout"]) == "1\n", (sb, ex)
+            sp.delete(sb["id"])
+        return summary(t)
+    finally:
+        sp.close()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def bench_create(sl, peer, n):
@@ -100,7 +133,7 @@ def bench_create(sl, peer, n):
         assert "".join(ex["logs"]["stdout"]) == "1\n", ex
         sl.delete(sb)
     out["sluice_cold"] = summary(cold)
-    out["sluice_pool"] = None  # no warm pool yet
+    out["sluice_pool"] = bench_pool(sl.build_dir, max(n, 20))
     jt = []
     for _ in range(n):
         t0 = time.perf_counter()
