@@ -9,6 +9,8 @@
 #include "zmq_bridge.h"
 #include "http_util.h"
 
+#include "sluice/stream_frames.h"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,25 +158,11 @@ void h_proc_stdin(gw_session_t *s, json_t *body) {
            PROC_TIMEOUT_MS);
 }
 
-static int signal_number(json_t *v) {
-  static const struct { const char *name; int sig; } SIGS[] = {
-      {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"KILL", SIGKILL}, {"USR1", SIGUSR1},
-      {"USR2", SIGUSR2}, {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP},
-      {"ALRM", SIGALRM}, {"WINCH", SIGWINCH}, {"PIPE", SIGPIPE}};
-  if (json_is_integer(v)) return json_integer_value(v) >= 1 && json_integer_value(v) <= 64 ? (int)json_integer_value(v) : -1;
-  const char *n = json_string_value(v);
-  if (!n) return -1;
-  if (!strncasecmp(n, "SIG", 3)) n += 3;
-  for (size_t i = 0; i < sizeof(SIGS) / sizeof(SIGS[0]); i++)
-    if (!strcasecmp(n, SIGS[i].name)) return SIGS[i].sig;
-  return -1;
-}
-
 void h_proc_signal(gw_session_t *s, json_t *body) {
   json_int_t pid;
   gw_sandbox_t *sb = usable(s);
   if (!sb || !route_pid(s, &pid)) return;
-  int sig = signal_number(json_object_get(body, "signal"));
+  int sig = sl_sf_signal_number(json_object_get(body, "signal")); /* one table, shared with the stream websocket */
   if (sig < 0) return session_reply_error(s, 400, "invalid_signal", "signal must be a name (SIGTERM, TERM) or 1..64");
   send_req(s, sb, V_OK, json_pack("{s:s, s:I, s:i}", "op", "signal", "pid", pid, "signal", sig), PROC_TIMEOUT_MS);
 }
