@@ -1,5 +1,6 @@
 /* config.c — settings from defaults, config file, environment and arguments; state dir and secret. */
 #include "config.h"
+#include "sluice/api_packages.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -91,6 +92,24 @@ static int apply_listen(gw_config_t *cfg, const char *s) {
   return replace_str(&cfg->listen_host, host);
 }
 
+/* "package_index": {"python": URL, "javascript": URL}: http(s) URLs without spaces or quotes */
+static int package_index(gw_config_t *cfg, const char *path, json_t *v) {
+  const char *lang;
+  json_t *u;
+  json_object_foreach(v, lang, u) {
+    const char *url = json_string_value(u);
+    char **dst = !strcmp(lang, "python") ? &cfg->package_index_python
+                 : !strcmp(lang, "javascript") ? &cfg->package_index_javascript : NULL;
+    if (!dst || !url || !sl_api_package_index_ok(url)) {
+      fprintf(stderr, "sluice-gateway: config %s: package_index.%s must be an http(s) URL for python or javascript\n",
+              path, lang);
+      return -1;
+    }
+    if (replace_str(dst, url) < 0) return -1;
+  }
+  return 0;
+}
+
 static int load_file(gw_config_t *cfg, const char *path) {
   json_error_t je;
   int rc = -EINVAL;
@@ -137,6 +156,10 @@ static int load_file(gw_config_t *cfg, const char *path) {
         snprintf(cfg->pool[cfg->n_pool].image, sizeof(cfg->pool[0].image), "%s", img);
         cfg->pool[cfg->n_pool++].size = (unsigned)sz;
       }
+    } else if (strcmp(k, "package_index") == 0 && json_is_object(v)) {
+      if (package_index(cfg, path, v) < 0) goto out;
+    } else if (strcmp(k, "package_timeout_s") == 0 && json_is_integer(v) && i > 0 && i <= 3600) {
+      cfg->package_timeout_s = (unsigned)i;
     } else {
       fprintf(stderr, "sluice-gateway: config %s: bad or unknown setting '%s'\n", path, k);
       goto out;
@@ -156,6 +179,7 @@ int gw_config_load(gw_config_t *cfg, const char *config_path, const char *listen
   cfg->create_timeout_s = GW_DEFAULT_CREATE_TIMEOUT_S;
   cfg->max_timeout_s = GW_DEFAULT_MAX_TIMEOUT_S;
   cfg->jupyter_open_channels = 1;
+  cfg->package_timeout_s = GW_DEFAULT_PACKAGE_TIMEOUT_S;
   if (apply_listen(cfg, GW_DEFAULT_LISTEN) < 0) return -EINVAL;
   if (config_path && load_file(cfg, config_path) < 0) return -EINVAL;
   const char *env = getenv("SLUICE_LISTEN");
@@ -181,6 +205,8 @@ void gw_config_free(gw_config_t *cfg) {
   free(cfg->state_dir);
   free(cfg->images_dir);
   free(cfg->drivers_dir);
+  free(cfg->package_index_python);
+  free(cfg->package_index_javascript);
   memset(cfg, 0, sizeof(*cfg));
 }
 

@@ -18,6 +18,7 @@
 #define GW_SECRET_HEX 64
 #define GW_MAX_POOL_IMAGES 8
 #define GW_MAX_POOL_SIZE 16
+#define GW_DEFAULT_PACKAGE_TIMEOUT_S 120
 
 typedef struct {
   char *listen_host;      /* "127.0.0.1" */
@@ -35,6 +36,9 @@ typedef struct {
     unsigned size;
   } pool[GW_MAX_POOL_IMAGES]; /* "pool": {"IMAGE": N}: warm sandboxes kept per image (pool.c); none by default */
   unsigned n_pool;
+  char *package_index_python;     /* "package_index": {"python": URL, "javascript": URL}; NULL = pip/npm default */
+  char *package_index_javascript;
+  unsigned package_timeout_s;     /* bound of one package install (handlers_packages.c) */
 } gw_config_t;
 
 /* Fills defaults, then the config file (if config_path), then env, then the explicit args (may be NULL).

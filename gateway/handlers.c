@@ -22,7 +22,7 @@ static const handler_fn HANDLERS[GW_R__COUNT] = {
     [GW_R_PROC_GET] = h_proc_get, [GW_R_PROC_STDIN] = h_proc_stdin, [GW_R_PROC_SIGNAL] = h_proc_signal,
     [GW_R_PROC_KILL] = h_proc_kill, [GW_R_PROC_RESIZE] = h_proc_resize, [GW_R_SB_STATS] = h_sb_stats,
     [GW_R_SB_TIMEOUT] = h_sb_timeout, [GW_R_RUN] = h_run, [GW_R_STATUS] = h_status, [GW_R_IMAGES] = h_images,
-    [GW_R_METRICS] = h_metrics,
+    [GW_R_METRICS] = h_metrics, [GW_R_PKG_INSTALL] = h_pkg_install, [GW_R_PKG_LIST] = h_pkg_list,
 };
 
 void handlers_dispatch(gw_session_t *s, json_t *body) {

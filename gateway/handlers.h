@@ -56,6 +56,9 @@ void h_status(gw_session_t *s, json_t *body);
 void h_images(gw_session_t *s, json_t *body);
 void h_metrics(gw_session_t *s, json_t *body);
 void h_run(gw_session_t *s, json_t *body);
+/* handlers_packages.c */
+void h_pkg_install(gw_session_t *s, json_t *body);
+void h_pkg_list(gw_session_t *s, json_t *body);
 /* jupyter_rest.c */
 void h_jp_api(gw_session_t *s, json_t *body);
 void h_jp_specs(gw_session_t *s, json_t *body);

@@ -34,6 +34,8 @@ static const gw_route_t ROUTES[] = {
     {GW_M_POST, "/api/v1/sandboxes/{sb}/processes/{pid}/resize", GW_R_PROC_RESIZE, GW_RF_JSON_BODY},
     {GW_M_GET, "/api/v1/sandboxes/{sb}/stats", GW_R_SB_STATS, 0},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/timeout", GW_R_SB_TIMEOUT, GW_RF_JSON_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/packages", GW_R_PKG_INSTALL, GW_RF_JSON_BODY},
+    {GW_M_GET, "/api/v1/sandboxes/{sb}/packages", GW_R_PKG_LIST, 0},
     {GW_M_POST, "/api/v1/run", GW_R_RUN, GW_RF_JSON_BODY},
     {GW_M_GET, "/api/v1/status", GW_R_STATUS, 0},
     {GW_M_GET, "/api/v1/images", GW_R_IMAGES, 0},

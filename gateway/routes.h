@@ -61,6 +61,8 @@ typedef enum {
   GW_R_STATUS,
   GW_R_IMAGES,
   GW_R_METRICS,
+  GW_R_PKG_INSTALL,
+  GW_R_PKG_LIST,
   GW_R__COUNT
 } gw_route_id_t;
 

@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config git
       libzmq3-dev libwebsockets-dev libjansson-dev uuid-dev zlib1g-dev libssl-dev libseccomp-dev
       clang libclang-rt-14-dev
       python3 python3-jupyter-client python3-ipython python3-numpy python3-matplotlib python3-pandas
-      python3-httpx python3-websockets python3-pytest python3-zmq
+      python3-httpx python3-websockets python3-pytest python3-zmq python3-pip
       python3-jupyter-server python3-nbclient python3-nbformat python3-ipykernel python3-tornado
       procps iproute2 nftables bubblewrap curl nodejs)
 missing=()

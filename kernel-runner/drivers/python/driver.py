@@ -9,6 +9,7 @@ have the same interface: Backend(emit, channel).execute(id, code, silent, store_
 """
 import ast
 import builtins
+import importlib
 import json
 import linecache
 import os
@@ -165,7 +166,21 @@ def make_backend(emit, channel):
     return StdlibBackend(emit, channel)
 
 
+PACKAGES_DIR = "/home/user/.local/sluice/python"  # POST .../packages installs here (protocol/include/sluice/api_packages.h)
+
+
+def packages_path():
+    """The per-sandbox package dir on sys.path from the start (after the script dir, before the system's)."""
+    try:
+        os.makedirs(PACKAGES_DIR, exist_ok=True)
+    except OSError:
+        pass
+    if PACKAGES_DIR not in sys.path:
+        sys.path.insert(1 if sys.path and sys.path[0] in ("", _THIS_DIR) else 0, PACKAGES_DIR)
+
+
 def main():
+    packages_path()
     channel = Channel()
     signal.signal(signal.SIGINT, _Interruptible.handler)
     sys.stdout.reconfigure(line_buffering=True)
@@ -182,6 +197,7 @@ def main():
         if req.get("type") != "execute":
             continue
         rid = req["id"]
+        importlib.invalidate_caches()  # packages installed since the last cell import without a restart
         _Interruptible.running = True
         try:
             status, count = backend.execute(rid, req.get("code", ""), bool(req.get("silent")),

@@ -1,0 +1,158 @@
+"""Packages (POST/GET /api/v1/sandboxes/{sb}/packages) against a package index on a fake "internet" host.
+
+The hosts and their network namespaces are test_egress's (its `internet` fixture, cleaned even on failure);
+host A also serves, on another port, a PEP 503 simple index of a pure-Python wheel this test builds by hand
+(sluicetiny 1.0 and 2.0). The gateway's config points package_index.python at it; no real internet."""
+import base64
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import urllib.request
+import zipfile
+
+import pytest
+
+from conftest import API, Gateway, Sec, _it, create_key
+from test_egress import HOSTS, internet  # noqa: F401  (the fixture, reused)
+
+wait_until = _it.wait_until
+INDEX_PORT = 8081
+PKG = "sluicetiny"
+
+
+def wheel(dirpath, version):
+    """A minimal pure-Python wheel: the package, METADATA, WHEEL and RECORD (with hashes)."""
+    name = f"{PKG}-{version}-py3-none-any.whl"
+    info = f"{PKG}-{version}.dist-info"
+    files = {
+        f"{PKG}/__init__.py": f"VALUE = 42\n__version__ = {version!r}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {PKG}\nVersion: {version}\nSummary: sluice test\n\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: sluice-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = []
+    for path, text in files.items():
+        data = text.encode()
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{path},sha256={digest},{len(data)}")
+    record.append(f"{info}/RECORD,,")
+    files[f"{info}/RECORD"] = "\n".join(record) + "\n"
+    with zipfile.ZipFile(os.path.join(dirpath, name), "w", zipfile.ZIP_DEFLATED) as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+    with open(os.path.join(dirpath, name), "rb") as f:
+        return name, hashlib.sha256(f.read()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def index(internet):  # noqa: F811
+    """http://A:8081/simple/ — a PEP 503 index of sluicetiny 1.0 and 2.0, served from host A's namespace."""
+    root = tempfile.mkdtemp(prefix="sluice-pkgindex-")
+    proc = None
+    try:
+        os.makedirs(os.path.join(root, "packages"))
+        os.makedirs(os.path.join(root, "simple", PKG))
+        links = []
+        for v in ("1.0", "2.0"):
+            name, sha = wheel(os.path.join(root, "packages"), v)
+            links.append(f'<a href="../../packages/{name}#sha256={sha}">{name}</a><br/>')
+        with open(os.path.join(root, "simple", PKG, "index.html"), "w") as f:
+            f.write("<!DOCTYPE html><html><body>\n" + "\n".join(links) + "\n</body></html>\n")
+        with open(os.path.join(root, "simple", "index.html"), "w") as f:
+            f.write(f'<!DOCTYPE html><html><body><a href="{PKG}/">{PKG}</a></body></html>\n')
+        proc = subprocess.Popen(
+            ["ip", "netns", "exec", HOSTS["A"][1], "/usr/bin/python3", "-m", "http.server", str(INDEX_PORT),
+             "--bind", "0.0.0.0"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        url = f"http://{internet['A']}:{INDEX_PORT}/simple/"
+
+        def up():
+            try:
+                with urllib.request.urlopen(url + PKG + "/", timeout=2) as r:
+                    return PKG in r.read().decode()
+            except OSError:
+                return False
+        wait_until(up, timeout=15, what="package index")
+        yield url
+    finally:
+        if proc:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=10)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def pk(index):
+    """A gateway whose package_index.python is the test's index."""
+    workdir = tempfile.mkdtemp(prefix="sluice-pkg-")
+    state = os.path.join(workdir, "state")
+    gw = Gateway(state, config={"package_index": {"python": index}, "package_timeout_s": 90}).start()
+    try:
+        gw.key = create_key(state)
+        yield Sec(gw, workdir)
+    finally:
+        gw.kill(signal.SIGTERM)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stdout(d):
+    return "".join(d["logs"]["stdout"])
+
+
+def test_install_pinned_imports_without_restart_and_lists(pk):
+    sb = pk.create(name="pkg-py", pod_non_root=True, container_non_root=True)  # code runs as `user`
+    before = pk.c.code(sb, "import sys\nprint('/home/user/.local/sluice/python' in sys.path)\n"
+                           "try:\n    import sluicetiny\nexcept ImportError as e:\n    print('MISSING', type(e).__name__)\n")
+    assert "True" in stdout(before) and "MISSING ModuleNotFoundError" in stdout(before), before
+    assert pk.c.http.get(f"{API}/{sb}/packages").json()["data"] == []
+
+    r = pk.c.http.post(f"{API}/{sb}/packages", json={"name": PKG, "version": "1.0"}, timeout=120)
+    assert r.status_code == 200, r.text
+    d = r.json()["data"]
+    assert d["name"] == PKG and d["version"] == "1.0" and "Successfully installed" in d["output"], d
+
+    after = pk.c.code(sb, "import sluicetiny\nprint(sluicetiny.VALUE, sluicetiny.__version__)\n")
+    assert stdout(after).strip() == "42 1.0", after
+    assert pk.c.http.get(f"{API}/{sb}/packages?language=python").json()["data"] == [{"name": PKG, "version": "1.0"}]
+    # installed as the sandbox's user (the one running its code)
+    owner = pk.out(sb, "stat -c %U /home/user/.local/sluice/python/sluicetiny/__init__.py")
+    assert owner.strip() == "user", owner
+
+    # unpinned: the newest, found from pip's own report
+    r = pk.c.http.post(f"{API}/{sb}/packages", json={"name": "SluiceTiny"}, timeout=120)
+    assert r.status_code == 200 and r.json()["data"]["version"] == "2.0", r.text
+    assert pk.c.http.get(f"{API}/{sb}/packages").json()["data"] == [{"name": PKG, "version": "2.0"}]
+
+
+def test_javascript_not_implemented_yet(pk):
+    sb = pk.create(name="pkg-js")
+    r = pk.c.http.post(f"{API}/{sb}/packages", json={"name": "left-pad", "language": "javascript"})
+    assert r.status_code == 501 and r.json()["error"]["code"] == "not_implemented", r.text
+
+
+def test_unknown_package_is_an_error_with_pips_output(pk):
+    sb = pk.create(name="pkg-missing")
+    r = pk.c.http.post(f"{API}/{sb}/packages", json={"name": "nosuchpackage", "version": "1.0"}, timeout=120)
+    assert r.status_code == 422, r.text
+    err = r.json()["error"]
+    assert err["code"] == "install_failed", err
+    assert "nosuchpackage" in err["message"] and "No matching distribution" in err["message"], err
+    assert pk.c.http.get(f"{API}/{sb}/packages").json()["data"] == []
+
+
+@pytest.mark.parametrize("body", [
+    {"name": "x; rm -rf /"}, {"name": "--index-url=http://evil/"}, {"name": "-e"}, {"name": "../x"}, {"name": ""},
+    {"name": "a" * 201}, {"name": 5}, {}, {"name": "ok", "version": "1.0 && id"}, {"name": "ok", "version": "$(id)"},
+    {"name": "ok", "version": ">=1"}, {"name": "ok", "language": "ruby"}, {"name": "ok", "extra": 1},
+])
+def test_bad_requests_are_400(pk, body):
+    sb = pk.create(name="pkg-bad") if not hasattr(test_bad_requests_are_400, "sb") else test_bad_requests_are_400.sb
+    test_bad_requests_are_400.sb = sb
+    r = pk.c.http.post(f"{API}/{sb}/packages", json=body)
+    assert r.status_code == 400, (body, r.text)
+    assert pk.c.http.get(f"{API}/{sb}/packages?language=cobol").status_code == 400
