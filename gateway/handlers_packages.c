@@ -1,7 +1,8 @@
 /* handlers_packages.c — POST/GET /api/v1/sandboxes/{sb}/packages: pip (python) or npm (javascript) run
  * inside the sandbox as its user through sluice_exec_request with an argv (never a shell), into
  * SL_PKG_PYTHON_TARGET / SL_PKG_NODE_PREFIX, which the language contexts search from their start (the Python
- * driver invalidates the import caches before every cell, so a fresh install imports without a restart).
+ * driver invalidates the import caches before every cell; the JavaScript driver has the prefix's node_modules
+ * on NODE_PATH and Node caches only successful lookups: a fresh install imports / requires without a restart).
  * The index comes from the gateway's config (package_index); installs are bounded by package_timeout_s.
  * A failed install answers 422 install_failed (504 install_timeout) with the tool's output (its tail). */
 #include "gateway.h"
@@ -13,6 +14,8 @@
 #include "sluice/ops.h"
 #include "zmq_bridge.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +45,22 @@ static void pkg_event(void *ctx, const sl_msg_t *m) {
                          json_string_length(text));
 }
 
+/* session_reply_error bounds its message to 512 bytes; these carry the tool's output tail (≤ 16 KiB) */
+static void __attribute__((format(printf, 4, 5))) reply_output_error(gw_session_t *s, int status, const char *code,
+                                                                      const char *fmt, ...) {
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  if (n < 0) {
+    session_reply_error(s, 500, "internal", "out of memory");
+    return;
+  }
+  session_reply_json(s, status, sl_api_envelope_error(code, msg));
+  free(msg);
+}
+
 static void reply_install(gw_session_t *s, pkg_call_t *c, json_t *r) {
   const char *output = json_string_value(json_object_get(r, "output"));
   char *tail = sl_api_package_tail(output ? output : "");
@@ -50,10 +69,10 @@ static void reply_install(gw_session_t *s, pkg_call_t *c, json_t *r) {
   if (!tail) {
     session_reply_error(s, 500, "internal", "out of memory");
   } else if (json_is_true(json_object_get(r, "timed_out"))) {
-    session_reply_error(s, 504, "install_timeout", "%s install %s timed out after %u s; output:\n%s", tool(c), c->pkg.name,
+    reply_output_error(s, 504, "install_timeout", "%s install %s timed out after %u s; output:\n%s", tool(c), c->pkg.name,
                         g_gw.cfg.package_timeout_s, tail);
   } else if (err || code != 0) {
-    session_reply_error(s, 422, "install_failed", "%s install %s failed (exit %lld%s%s); output:\n%s", tool(c),
+    reply_output_error(s, 422, "install_failed", "%s install %s failed (exit %lld%s%s); output:\n%s", tool(c),
                         c->pkg.name, (long long)code, err ? ": " : "", err ? err : "", tail);
   } else {
     char *ver = c->pkg.version[0] ? strdup(c->pkg.version)
@@ -78,7 +97,7 @@ static void pkg_reply(void *ctx, const sl_msg_t *m) {
       session_reply_data(call->s, 200, list);
     } else {
       char *tail = sl_api_package_tail(json_string_value(json_object_get(r, "output")) ?: "");
-      session_reply_error(call->s, 500, "list_failed", "listing the installed packages failed; output:\n%s",
+      reply_output_error(call->s, 500, "list_failed", "listing the installed packages failed; output:\n%s",
                           tail ? tail : "");
       free(tail);
     }
@@ -137,11 +156,6 @@ void h_pkg_install(gw_session_t *s, json_t *body) {
   if (sl_api_parse_package(body, &c->pkg, &err) < 0) {
     free(c);
     session_reply_error(s, err.status, err.code, "%s", err.message);
-    return;
-  }
-  if (c->pkg.lang == SL_PKG_JAVASCRIPT) { /* npm: codec ready (api_packages.c), the JavaScript context's NODE_PATH not yet */
-    free(c);
-    session_reply_error(s, 501, "not_implemented", "npm installs are not implemented yet; use language \"python\"");
     return;
   }
   const char *index = c->pkg.lang == SL_PKG_PYTHON ? g_gw.cfg.package_index_python : g_gw.cfg.package_index_javascript;

@@ -93,7 +93,7 @@ json_t *sl_api_package_install_argv(const sl_api_package_t *p, const char *index
     }
   } else {
     snprintf(spec, sizeof(spec), "%s%s%s", p->name, p->version[0] ? "@" : "", p->version);
-    a = json_pack("[s, s, s, s, s, s, s, s, s, s]", "/usr/bin/npm", "install", "--no-audit", "--no-fund",
+    a = json_pack("[s, s, s, s, s, s, s, s, s, s, s]", "/usr/bin/npm", "install", "--no-audit", "--no-fund",
                   "--no-update-notifier", "--no-package-lock", "--save=false", "--cache", "/tmp/.sluice-npm-cache",
                   "--prefix", SL_PKG_NODE_PREFIX);
     if (a && index_url) {

@@ -6,14 +6,24 @@
  * executions. console.log goes to stdout (a pipe: synchronous on Linux, so output precedes `done`);
  * the value of the last expression is the result (util.inspect as text/plain); a returned Promise is
  * awaited. An interrupt (SIGINT) stops a running cell (breakOnSigint) with KeyboardInterrupt; between
- * cells it is ignored.
+ * cells it is ignored. Packages installed by POST .../packages (npm --prefix PACKAGES_DIR) are on the
+ * require path from the start (NODE_PATH, after the node_modules chain of the cwd): Node caches only
+ * successful lookups, so a require that failed before an install works after it without a restart.
  */
 const fs = require('fs');
 const path = require('path');
 const readline = require('readline');
 const util = require('util');
 const vm = require('vm');
-const { createRequire } = require('module');
+const Module = require('module');
+const { createRequire } = Module;
+
+const PACKAGES_DIR = '/home/user/.local/sluice/node'; // protocol/include/sluice/api_packages.h SL_PKG_NODE_PREFIX
+const PACKAGES_MODULES = path.join(PACKAGES_DIR, 'node_modules');
+if (!(process.env.NODE_PATH || '').split(path.delimiter).includes(PACKAGES_MODULES)) {
+  process.env.NODE_PATH = [PACKAGES_MODULES, process.env.NODE_PATH].filter(Boolean).join(path.delimiter);
+  Module._initPaths(); // re-reads NODE_PATH (read once at Node's start)
+}
 
 function send(obj) {
   fs.writeSync(4, JSON.stringify(obj) + '\n');
