@@ -18,6 +18,7 @@ static const handler_fn HANDLERS[GW_R__COUNT] = {
     [GW_R_JP_KERNEL_RESTART] = h_jp_kernel_restart, [GW_R_JP_CHANNELS] = h_jp_channels,
     [GW_R_FILES_LIST] = h_files_list, [GW_R_FILES_REMOVE] = h_files_remove, [GW_R_FILES_READ] = h_files_read,
     [GW_R_FILES_WRITE] = h_files_write, [GW_R_FILES_STAT] = h_files_stat, [GW_R_FILES_MKDIR] = h_files_mkdir,
+    [GW_R_FILES_UPLOAD] = h_files_upload,
     [GW_R_FILES_RENAME] = h_files_rename, [GW_R_PROC_START] = h_proc_start, [GW_R_PROC_LIST] = h_proc_list,
     [GW_R_PROC_GET] = h_proc_get, [GW_R_PROC_STDIN] = h_proc_stdin, [GW_R_PROC_SIGNAL] = h_proc_signal,
     [GW_R_PROC_KILL] = h_proc_kill, [GW_R_PROC_RESIZE] = h_proc_resize, [GW_R_SB_STATS] = h_sb_stats,

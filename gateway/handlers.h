@@ -37,6 +37,7 @@ void h_files_list(gw_session_t *s, json_t *body);
 void h_files_remove(gw_session_t *s, json_t *body);
 void h_files_read(gw_session_t *s, json_t *body);
 void h_files_write(gw_session_t *s, json_t *body);
+void h_files_upload(gw_session_t *s, json_t *body); /* handlers_upload.c */
 void h_files_stat(gw_session_t *s, json_t *body);
 void h_files_mkdir(gw_session_t *s, json_t *body);
 void h_files_rename(gw_session_t *s, json_t *body);

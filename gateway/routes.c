@@ -22,6 +22,7 @@ static const gw_route_t ROUTES[] = {
     {GW_M_DELETE, "/api/v1/sandboxes/{sb}/files", GW_R_FILES_REMOVE, 0},
     {GW_M_GET, "/api/v1/sandboxes/{sb}/files/content", GW_R_FILES_READ, 0},
     {GW_M_PUT, "/api/v1/sandboxes/{sb}/files/content", GW_R_FILES_WRITE, GW_RF_STREAM_BODY},
+    {GW_M_POST, "/api/v1/sandboxes/{sb}/files/upload", GW_R_FILES_UPLOAD, GW_RF_STREAM_BODY},
     {GW_M_GET, "/api/v1/sandboxes/{sb}/files/stat", GW_R_FILES_STAT, 0},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/files/mkdir", GW_R_FILES_MKDIR, GW_RF_JSON_BODY},
     {GW_M_POST, "/api/v1/sandboxes/{sb}/files/rename", GW_R_FILES_RENAME, GW_RF_JSON_BODY},

@@ -161,9 +161,27 @@ def utf8_seeds():
     write("utf8", "lone-continuation", b"\x80\xbf\x80")
 
 
+def multipart_seeds():
+    def mp(name, ct, body, split=128, maxd=255):
+        write("multipart", name, bytes([split, maxd]) + ct.encode() + b"\n" + body)
+
+    ct = "multipart/form-data; boundary=XyZ"
+    part = b'Content-Disposition: form-data; name="files"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n'
+    mp("two-files", ct, b"--XyZ\r\n" + part + b"hello\r\n--XyZ\r\n" + part.replace(b"a.txt", b"b.bin")
+       + bytes(range(256)) + b"\r\n--XyZ--\r\n", 40, 7)
+    mp("field", 'Multipart/Form-Data; charset=utf-8; boundary="a b"',
+       b"pre\r\n--a b \r\ncontent-disposition: form-data;name=x\r\n\r\n\r\n--a\r\r\n--a b--epi")
+    mp("escape", ct, b"--XyZ\r\n" + part.replace(b"a.txt", b"../x") + b"x\r\n--XyZ--", 3, 0)
+    mp("truncated", ct, b"--XyZ\r\n" + part + b"\r\n--Xy", 200, 1)
+    mp("no-disposition", ct, b"--XyZ\r\nX: y\r\n\r\nz\r\n--XyZ--")
+    mp("bare-lf", ct, b"--XyZ\nContent-Disposition: form-data; name=a\n\n")
+    mp("bad-ct", "text/plain", b"--b0undary\r\nContent-Disposition: form-data; name=q\r\n\r\n\r\n--b0undary--")
+
+
 if __name__ == "__main__":
     wire_seeds()
     driver_seeds()
     ctl_seeds()
     ops_seeds()
     utf8_seeds()
+    multipart_seeds()
