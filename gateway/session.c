@@ -203,6 +203,12 @@ int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t le
     session_reply_error(s, 404, "not_found", "no route for %.200s", s->path);
   } else if (r == -405) {
     session_reply_error(s, 405, "method_not_allowed", "this route does not take that method");
+  } else if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+    /* lws 4.1 does not decode chunked request bodies: without this the request would wait for a body that
+     * never completes. Answer at once and drop the connection, since its bytes cannot be skipped. */
+    session_reply_error(s, 411, "length_required", "request bodies need a Content-Length (chunked bodies are not accepted)");
+    s->close_after = 1;
+    expects_body = 0;
   } else if (g_gw.shutting_down) {
     session_reply_error(s, 503, "shutting_down", "the gateway is shutting down");
   } else if (!(s->match.route->flags & GW_RF_NOAUTH) && auth_request(wsi, &s->key, &err) < 0) {

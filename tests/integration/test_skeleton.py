@@ -232,3 +232,15 @@ def test_delete_all_in_namespace(client):
     assert all(x["success"] for x in data["results"])
     left = client.http.get(API).json()["data"]
     assert [s["id"] for s in left] == [keep["id"]]
+
+
+def test_chunked_request_body_is_refused_not_hung(gateway):
+    """A body without Content-Length (Transfer-Encoding: chunked) gets a clear 411 at once, never a hang."""
+    def chunks():
+        yield b'{"name": '
+        yield b'"chunky"}'
+    r = httpx.post(gateway.url + API, content=chunks(), timeout=20,
+                   headers={"X-API-Key": gateway.key, "Content-Type": "application/json"})
+    assert r.status_code == 411, r.text
+    assert r.json()["error"]["code"] == "length_required"
+    assert httpx.get(gateway.url + "/health", timeout=10).status_code == 200
