@@ -20,6 +20,8 @@ int handlers_sandbox_usable(gw_session_t *s, gw_sandbox_t *sb);
 void h_health(gw_session_t *s, json_t *body);
 void h_sb_list(gw_session_t *s, json_t *body);
 void h_sb_create(gw_session_t *s, json_t *body);
+/* The reply to a create that lc_create refused with rc (429 when out of uid ranges, else 500). */
+void h_reply_create_failed(gw_session_t *s, int rc);
 void h_sb_get(gw_session_t *s, json_t *body);
 void h_sb_delete(gw_session_t *s, json_t *body);
 void h_sb_delete_all(gw_session_t *s, json_t *body);

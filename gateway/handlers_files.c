@@ -13,6 +13,7 @@
 #include "handlers.h"
 
 #include "http_util.h"
+#include "sluice/api.h"
 #include "sluice/ops.h"
 #include "zmq_bridge.h"
 
@@ -48,21 +49,12 @@ static void xfer_free(void *p) {
   free(x);
 }
 
-static int status_of(const char *code) {
-  static const struct { const char *code; int status; } MAP[] = {
-      {"not_found", 404}, {"forbidden", 403}, {"bad_request", 400}, {"conflict", 409},
-      {"no_space", 507},  {"too_many", 429},  {"sandbox_gone", 502}};
-  for (size_t i = 0; code && i < sizeof(MAP) / sizeof(MAP[0]); i++)
-    if (!strcmp(code, MAP[i].code)) return MAP[i].status;
-  return 500;
-}
-
 /* The reply content as a REST error, when it is one. Returns 1 when it replied. */
 static int reply_if_error(gw_session_t *s, const sl_msg_t *m) {
   if (!strcmp(json_string_value(json_object_get(m->content, "status")), "ok")) return 0;
   const char *code = json_string_value(json_object_get(m->content, "code"));
   const char *msg = json_string_value(json_object_get(m->content, "message"));
-  if (s) session_reply_error(s, status_of(code), code ? code : "internal", "%s", msg ? msg : "file operation failed");
+  if (s) session_reply_error(s, sl_api_fs_status(code), code ? code : "internal", "%s", msg ? msg : "file operation failed");
   return 1;
 }
 

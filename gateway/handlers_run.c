@@ -128,10 +128,7 @@ void h_run(gw_session_t *s, json_t *body) {
   rec = NULL;
   if (rc < 0) {
     gw_call_finish(call);
-    if (rc == -ENOSPC)
-      session_reply_error(s, 429, "capacity", "no free uid range for another sandbox");
-    else
-      session_reply_error(s, 500, "sandbox_failed", "cannot start the sandbox: %s", strerror(-rc));
+    h_reply_create_failed(s, rc);
   }
 out:
   json_decref(rec);

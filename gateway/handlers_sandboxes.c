@@ -93,13 +93,17 @@ void h_sb_create(gw_session_t *s, json_t *body) {
   rec = NULL;
   if (rc < 0) {
     gw_call_finish(call);
-    if (rc == -ENOSPC)
-      session_reply_error(s, 429, "capacity", "no free uid range for another sandbox");
-    else
-      session_reply_error(s, 500, "sandbox_failed", "cannot start the sandbox: %s", strerror(-rc));
+    h_reply_create_failed(s, rc);
   }
 out:
   json_decref(rec);
+}
+
+void h_reply_create_failed(gw_session_t *s, int rc) {
+  if (rc == -ENOSPC)
+    session_reply_error(s, 429, "capacity", "no free uid range for another sandbox");
+  else
+    session_reply_error(s, 500, "sandbox_failed", "cannot start the sandbox: %s", strerror(-rc));
 }
 
 static void delete_done(void *ctx, const char *name, const char *err) {

@@ -14,6 +14,7 @@
 #include "handlers.h"
 #include "http_util.h"
 #include "sluice/multipart.h"
+#include "sluice/api.h"
 #include "sluice/ops.h"
 #include "zmq_bridge.h"
 
@@ -42,15 +43,6 @@ static void up_free(void *p) {
   free(x->ubuf);
   json_decref(x->paths);
   free(x);
-}
-
-static int status_of(const char *code) {
-  static const struct { const char *code; int status; } MAP[] = {
-      {"not_found", 404}, {"forbidden", 403}, {"bad_request", 400}, {"conflict", 409},
-      {"no_space", 507},  {"too_many", 429},  {"sandbox_gone", 502}};
-  for (size_t i = 0; code && i < sizeof(MAP) / sizeof(MAP[0]); i++)
-    if (!strcmp(code, MAP[i].code)) return MAP[i].status;
-  return 500;
 }
 
 static void noop_reply(void *ctx, const sl_msg_t *m) {}
@@ -208,7 +200,7 @@ static void up_reply(void *ctx, const sl_msg_t *m) {
     const char *code = json_string_value(json_object_get(m->content, "code"));
     const char *msg = json_string_value(json_object_get(m->content, "message"));
     x->ending = 0;
-    up_fail(call, status_of(code), code ? code : "internal", "%s", msg ? msg : "file operation failed");
+    up_fail(call, sl_api_fs_status(code), code ? code : "internal", "%s", msg ? msg : "file operation failed");
     return;
   }
   if (x->ending) {

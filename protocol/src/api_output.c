@@ -315,3 +315,14 @@ json_t *sl_api_code_acc_finish(sl_api_code_acc_t *a, const json_t *reply) {
   }
   return e;
 }
+
+int sl_api_fs_status(const char *code) {
+  static const struct {
+    const char *code;
+    int status;
+  } MAP[] = {{"not_found", 404}, {"forbidden", 403}, {"bad_request", 400}, {"conflict", 409},
+             {"no_space", 507},  {"too_many", 429},  {"sandbox_gone", 502}};
+  for (size_t i = 0; code && i < sizeof(MAP) / sizeof(MAP[0]); i++)
+    if (!strcmp(code, MAP[i].code)) return MAP[i].status;
+  return 500;
+}

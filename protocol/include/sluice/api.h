@@ -35,6 +35,10 @@ typedef struct {
 int sl_api_fail(sl_api_err_t *err, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The HTTP status for an error code a runner's file operation answers with (not_found → 404, forbidden →
+ * 403, bad_request → 400, conflict → 409, no_space → 507, too_many → 429, sandbox_gone → 502; else 500). */
+int sl_api_fs_status(const char *code);
+
 /* {"data": data}; data stolen. */
 json_t *sl_api_envelope_data(json_t *data);
 /* {"error": {"code", "message"}}. */
