@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from kclient import KernelWS
+from nbrun import use_gateway
 
 
 def run(coro):
@@ -17,10 +18,8 @@ class Remote:
     """A kernel started and driven by jupyter_client classes, as nbclient drives one."""
 
     def __init__(self, gateway, name):
-        from jupyter_server.gateway.managers import GatewayClient, GatewayKernelManager
-        gc = GatewayClient.instance()
-        gc.url = gateway.url
-        gc.auth_token = gateway.key
+        from jupyter_server.gateway.managers import GatewayKernelManager
+        use_gateway(gateway.url, gateway.key)
         self.km = GatewayKernelManager()
         self.name = name
 
