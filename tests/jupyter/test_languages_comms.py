@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 
+import jlab_rules
 from kclient import KernelWS
 from nbrun import use_gateway
 
@@ -37,6 +38,7 @@ class Remote:
     async def shell(self, msg_id):
         while True:
             m = await self.kc.get_shell_msg(timeout=60)
+            jlab_rules.validate({"channel": "shell", **m})
             if m["parent_header"].get("msg_id") == msg_id:
                 return m
 
@@ -44,6 +46,7 @@ class Remote:
         got = []
         while True:
             m = await self.kc.get_iopub_msg(timeout=60)
+            jlab_rules.validate({"channel": "iopub", **m})
             if m["parent_header"].get("msg_id") != msg_id:
                 continue
             got.append(m)

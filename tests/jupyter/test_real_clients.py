@@ -60,7 +60,10 @@ def jupyter_server(gateway):
 def test_jupyter_server_gateway_mode(gateway, jupyter_server):
     url, token, http = jupyter_server
     specs = http.get("/api/kernelspecs").json()
-    assert "python3" in specs["kernelspecs"]
+    assert {"python3", "bash", "javascript"} <= set(specs["kernelspecs"]), specs
+    # the server fetches the logos from Sluice
+    logo = http.get("/kernelspecs/bash/logo-64x64.png")
+    assert logo.status_code == 200 and logo.content[:4] == b"\x89PNG", logo
     r = http.post("/api/kernels", json={"name": "python3"})
     assert r.status_code == 201, r.text
     kid = r.json()["id"]
