@@ -52,6 +52,19 @@ def processes_in_ns(kind, inode):
     return found
 
 
+def describe(pids):
+    """State, parent, wchan and command of each pid, for a failure message."""
+    out = []
+    for pid in pids[:8]:
+        status = read(f"/proc/{pid}/status") or ""
+        fields = dict(l.split(":", 1) for l in status.splitlines() if ":" in l)
+        cmd = (read(f"/proc/{pid}/cmdline") or "").replace("\0", " ").strip()[:80]
+        wchan = read(f"/proc/{pid}/wchan") or ""
+        out.append(f"{pid}: {fields.get('State', '?').strip()} ppid={fields.get('PPid', '?').strip()} "
+                   f"nspid={fields.get('NSpid', '?').strip()} wchan={wchan} cmd={cmd!r}")
+    return "; ".join(out)
+
+
 def net_record(state_dir, sb_id):
     """The runner's record of its network (kernel-runner/net_veth.c): {"slot", "veth", "nft"}; {} without one."""
     text = read(os.path.join(sandbox_dir(state_dir, sb_id), "net")) or ""
@@ -134,7 +147,7 @@ class Snapshot:
         for kind in ("pid", "net", "mnt", "user"):
             pids = processes_in_ns(kind, self.ns[kind])
             if pids:
-                left.append(f"{kind} ns {self.ns[kind]} held by {pids}")
+                left.append(f"{kind} ns {self.ns[kind]} held by {pids} ({describe(pids)})")
         for cg in self.cgroups:
             if os.path.exists(cg):
                 left.append(f"cgroup {cg}")
