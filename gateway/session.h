@@ -63,6 +63,11 @@ typedef struct gw_session {
   int (*writer)(struct gw_session *s);
   void (*on_detach)(gw_call_t *call);
   struct gw_stream *stream; /* a streamed reply (stream_resp.h), owned; NULL for a buffered one */
+  /* for the request's log line and metrics (log.h, metrics.h) */
+  int64_t t0_us;            /* monotonic start */
+  char sandbox_id[37];      /* the sandbox the request addressed or created, "" when none */
+  char err_code[40];        /* the error code replied, "" when none */
+  int exec_counted;         /* counted in the executions in flight (handlers.c) */
 } gw_session_t;
 
 /* lws entry points (called from the protocol callback in main.c). Return what the callback returns. */
