@@ -188,6 +188,7 @@ out:
     lws_sul_cancel(&g_grace_sul);
     lws_context_destroy(g_gw.ctx);
   }
+  gw_keys_flush_used(&g_gw.keys);
   gw_keystore_close(&g_gw.keys);
   log_event("stopped", NULL, "{s:I}", "sandboxes_left_running", (json_int_t)reg_count());
   gw_config_free(&g_gw.cfg);
@@ -201,7 +202,7 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "keys") == 0) return gw_keys_cli(argc - 1, argv + 1);
   fprintf(stderr,
           "usage: sluice-gateway serve [--config FILE] [--SETTING VALUE]... (serve --help lists them)\n"
-          "       sluice-gateway keys create NAME [--namespace NS]... [--expires D] [--state-dir DIR]\n"
+          "       sluice-gateway keys create NAME [--namespace NS... | --admin] [--expires D] [--state-dir DIR]\n"
           "       sluice-gateway keys list [--state-dir DIR] | keys revoke NAME [--state-dir DIR]\n");
   return 2;
 }

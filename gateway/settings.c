@@ -331,7 +331,7 @@ int gw_config_load(gw_config_t *cfg, int argc, char **argv) {
     char sd[PATH_MAX];
     if (gw_state_dir_default(sd, sizeof(sd)) < 0 || replace_str(&cfg->state_dir, sd) < 0) return -ENAMETOOLONG;
   }
-  if (!cfg->workspace_mount_dir && replace_str(&cfg->workspace_mount_dir, "/run/sluice/workspaces") < 0) return -ENOMEM;
+  if (!cfg->workspace_mount_dir && replace_str(&cfg->workspace_mount_dir, "/run/sluice-workspaces") < 0) return -ENOMEM;
   if (!cfg->images_dir) cfg->images_dir = default_data_dir("images", "images");
   if (!cfg->drivers_dir) cfg->drivers_dir = default_data_dir("drivers", "kernel-runner/drivers");
   if (!cfg->listen_host || !cfg->state_dir || !cfg->images_dir || !cfg->drivers_dir) return -ENOMEM;
