@@ -65,7 +65,7 @@ static const struct lws_protocol_vhost_options JWS_DEFAULT = {NULL, NULL, "defau
 static const struct lws_protocol_vhost_options PVO = {NULL, &JWS_DEFAULT, JWS_LEGACY_PROTOCOL, ""};
 
 static void grace_cb(lws_sorted_usec_list_t *sul) {
-  log_event("shutdown_grace_over", NULL, "{s:I, s:I}", "requests_in_flight", (json_int_t)gw_calls_outstanding(),
+  log_event("shutdown_grace_over", NULL, "{s:I, s:I}", "requests_in_flight", (json_int_t)session_requests_open(),
             "sandboxes_left", (json_int_t)reg_count());
   g_stop = 1;
 }
@@ -85,7 +85,7 @@ static void on_signal(void *ctx) {
   while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
     if (!g_gw.shutting_down) {
       log_event("shutdown", NULL, "{s:i, s:b, s:I, s:I}", "signal", (int)si.ssi_signo, "stop_sandboxes",
-                g_gw.cfg.stop_sandboxes, "requests_in_flight", (json_int_t)gw_calls_outstanding(), "sandboxes",
+                g_gw.cfg.stop_sandboxes, "requests_in_flight", (json_int_t)session_requests_open(), "sandboxes",
                 (json_int_t)reg_count());
       g_gw.shutting_down = 1;
       pool_stop();
@@ -177,7 +177,9 @@ static int serve(int argc, char **argv) {
 
   while (!g_stop) {
     if (lws_service(g_gw.ctx, 0) < 0) break;
-    if (g_gw.shutting_down && gw_calls_outstanding() == 0 && (!g_gw.cfg.stop_sandboxes || reg_count() == 0)) break;
+    if (g_gw.shutting_down && gw_calls_outstanding() == 0 && session_requests_open() == 0 &&
+        (!g_gw.cfg.stop_sandboxes || reg_count() == 0))
+      break;
   }
   rc = 0;
 out:

@@ -59,7 +59,12 @@ static int64_t mono_us(void) {
   return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static size_t g_open_requests; /* requests received and not yet over (answered or abandoned) */
+
+size_t session_requests_open(void) { return g_open_requests; }
+
 static void session_reset(gw_session_t *s) {
+  if (s->open_counted && g_open_requests) g_open_requests--;
   if (s->path[0]) { /* a request ends (answered, or its client left) */
     char cls[METRICS_CLASS_LEN];
     double ms = (double)(mono_us() - s->t0_us) / 1000.0;
@@ -176,6 +181,8 @@ int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t le
   session_reset(s);
   s->active = 1;
   s->t0_us = mono_us();
+  s->open_counted = 1;
+  g_open_requests++;
   static const gw_method_t METHODS[] = {GW_M_GET, GW_M_POST, GW_M_OTHER, GW_M_PUT, GW_M_OTHER,
                                         GW_M_DELETE, GW_M_OTHER, GW_M_HEAD};
   int m = lws_http_get_uri_and_method(wsi, &muri, &mlen);
