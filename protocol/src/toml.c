@@ -141,6 +141,7 @@ static int read_key_part(ps_t *s, char *out) {
     long n = read_string(s, out);
     if (n < 0) return -1;
     if ((size_t)n != strlen(out)) return fail(s, "a key may not contain NUL");
+    skip_ws(s);
     return 0;
   }
   size_t n = 0;
