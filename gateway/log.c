@@ -3,6 +3,7 @@
 
 #include "gateway.h"
 #include "sluice/api.h"
+#include "sluice/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,9 +84,13 @@ static const char *method_name(gw_method_t m) {
 
 void log_request(const gw_session_t *s, double duration_ms, const char *route_class) {
   if (!g_gw.cfg.log_requests) return;
-  json_t *line = json_pack("{s:n, s:s, s:s, s:s, s:s, s:i, s:f}", "ts", "event", "request", "method",
-                           method_name(s->method), "route", route_class, "path", s->path, "status", s->status,
+  size_t plen;
+  char *path = sl_utf8_sanitize(s->path, strlen(s->path), &plen); /* a URI may hold any bytes */
+  json_t *line = json_pack("{s:n, s:s, s:s, s:s, s:s?, s:i, s:f}", "ts", "event", "request", "method",
+                           method_name(s->method), "route", route_class, "path", path, "status",
+                           s->status ? s->status : (s->writer && !s->replied ? 200 : 0),
                            "duration_ms", (double)(long long)(duration_ms * 1000) / 1000.0);
+  free(path);
   if (!line) return;
   if (s->sandbox_id[0]) json_object_set_new(line, "sandbox_id", json_string(s->sandbox_id));
   const char *kn = json_string_value(json_object_get(s->key, "name"));
