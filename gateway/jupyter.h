@@ -74,6 +74,7 @@ typedef struct jk_kernel {
   int64_t last_activity_us;
   int64_t exec_count;        /* of the last execute_reply */
   int inflight;              /* requests sent to the runner and not answered */
+  int exec_running;          /* an execute_request is in the runner (the others wait in the relay) */
   jws_conn_t *conns;
   unsigned n_conns;
   char last_session_id[JWS_SESSION_ID_MAX];
@@ -104,12 +105,17 @@ void jk_set_state(jk_kernel_t *k, const char *state, const json_t *parent);
 void jk_touch(jk_kernel_t *k);
 /* "3.11": the Python of the images (from /usr/lib/python3.*). */
 const char *jk_python_version(void);
+/* The version of kernel spec name's language (python3: jk_python_version; bash, javascript: asked of
+ * /bin/bash and /usr/bin/node once, at the first kernel_info_request, then cached). */
+const char *jk_language_version(const char *kernel_name);
 
 /* --- jupyter_relay.c --- */
 /* One decoded client message on channel (msg borrowed). */
 void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *channel);
 /* c is going away: replies for it go to the kernel's buffer. */
 void jr_conn_gone(jws_conn_t *c);
+/* The kernel is forgotten: its execute_requests still waiting are dropped. */
+void jr_kernel_gone(const char *kernel_id);
 /* Restart (REST or shutdown_request{restart}); parent may be NULL. Emits restarting, then idle. */
 int jr_restart(jk_kernel_t *k, jws_conn_t *c, const json_t *parent_header, void (*done)(void *ctx, int ok),
                void *ctx);

@@ -34,6 +34,31 @@ const char *jk_python_version(void) {
   return v;
 }
 
+/* The first line a command prints (≤ 31 bytes), or "" — run once per language and cached. */
+static void first_line(const char *cmd, char *out, size_t len) {
+  out[0] = 0;
+  FILE *f = popen(cmd, "re");
+  if (!f) return;
+  if (!fgets(out, (int)len, f)) out[0] = 0;
+  out[strcspn(out, "\r\n")] = 0;
+  pclose(f);
+}
+
+const char *jk_language_version(const char *kernel_name) {
+  static char bash[32], node[32];
+  const char *lang = sl_jk_spec_language(kernel_name);
+  if (lang && strcmp(lang, "bash") == 0) {
+    if (!bash[0]) first_line("/bin/bash -c 'echo ${BASH_VERSINFO[0]}.${BASH_VERSINFO[1]}.${BASH_VERSINFO[2]}' 2>/dev/null",
+                             bash, sizeof bash);
+    return bash;
+  }
+  if (lang && strcmp(lang, "javascript") == 0) {
+    if (!node[0]) first_line("/usr/bin/node --version 2>/dev/null", node, sizeof node);
+    return node[0] == 'v' ? node + 1 : node;
+  }
+  return jk_python_version();
+}
+
 const char *jk_kernel_name(const gw_sandbox_t *sb) {
   const char *n = json_string_value(json_object_get(json_object_get(sb->rec, "jupyter"), "kernel_name"));
   return n ? n : "python3";
@@ -108,6 +133,7 @@ void jk_forget(const char *id, int say_dead) {
   while (k && strcmp(k->id, id) != 0) k = k->next;
   if (!k) return;
   unlink_kernel(k);
+  jr_kernel_gone(k->id);
   if (say_dead) {
     k->state = "dead";
     jk_emit(k, NULL, "iopub", "status", NULL, json_pack("{s:s}", "execution_state", "dead"));

@@ -2,6 +2,12 @@
  * Jupyter messages with the client's parent_header on the right channel (jupyter.h).
  *
  * Every client request gets iopub status busy → side effects → reply → status idle, as a kernel does.
+ * execute_requests run one at a time: while one is in the runner the next wait here, in arrival order
+ * (≤ JR_EXEC_QUEUE_MAX a kernel), so that when a cell fails with stop_on_error (not silent) the ones
+ * waiting are answered execute_reply {status: aborted} between their own busy and idle, as ipykernel
+ * does. Kernels of the bash and javascript specs run in their sandbox's default-bash / default-javascript
+ * context (execute by language, interrupt/restart by that context's id); their complete/inspect/
+ * is_complete/history get valid empty replies here. comm_open gets comm_close (no comm targets).
  * execute_request goes to the runner (which emits busy, outputs and execute_reply; its idle comes after
  * the reply, when the bridge has already forgotten the request, so the idle is sent here); execute_input
  * is sent here right after the runner's busy. kernel_info and comm_info are answered here; complete,
@@ -32,6 +38,9 @@
 #define JR_CONTROL_WAIT_MS 30000
 #define JR_INTROSPECT_WAIT_MS 5000
 #define JR_STDIN_WAIT_MS 10000
+#define JR_EXEC_QUEUE_MAX 1024 /* execute_requests waiting per kernel */
+
+enum { JR_MISSING_INTERRUPT = 1, JR_MISSING_RESTART };
 
 typedef struct jr_req {
   struct jr_req *next;
@@ -42,8 +51,13 @@ typedef struct jr_req {
   char channel[SL_JF_CHANNEL_MAX];
   char reply_type[64];    /* what a failure is answered with */
   json_t *code;           /* execute_request: the code (execute_input) */
-  int silent, store_history;
+  int silent, store_history, stop_on_error;
   int idle_sent;
+  int queued;             /* execute_request waiting behind the kernel's running one (not yet sent) */
+  uint64_t seq;           /* queued: arrival order */
+  json_t *op;             /* queued: the runner request to send */
+  int missing_ok;
+  int running;            /* execute_request sent to the runner: the kernel's one running cell */         /* interrupt/restart of a default context that was never started: nothing to do */
   json_t *introspect;     /* complete/inspect/is_complete/history: the client's request content */
   char op_id[40];         /* execute_request: the msg_id of the runner request (sluice_stdin_request) */
   int input_pending;      /* its input_request went to the client, no input_reply yet */
@@ -52,6 +66,25 @@ typedef struct jr_req {
 } jr_req_t;
 
 static jr_req_t *g_reqs;
+static uint64_t g_seq;
+
+/* The kernel's language in Sluice terms: python3 runs in the sandbox's default (Python) context, bash and
+ * javascript in its default-bash / default-javascript context (created by the runner at the first cell). */
+static const char *lang_of(const jk_kernel_t *k) {
+  const char *l = sl_jk_spec_language(k->name);
+  return l ? l : "python";
+}
+static int is_python(const jk_kernel_t *k) { return strcmp(lang_of(k), "python") == 0; }
+
+/* op (a runner request) names the kernel's context; returns op */
+static json_t *for_context(const jk_kernel_t *k, json_t *op) {
+  if (op && !is_python(k)) {
+    char id[48];
+    snprintf(id, sizeof id, "default-%s", lang_of(k));
+    json_object_set_new(op, "context_id", json_string(id));
+  }
+  return op;
+}
 
 static jr_req_t *req_new(jk_kernel_t *k, jws_conn_t *c, const json_t *parent, const char *channel,
                          const char *reply_type) {
@@ -78,6 +111,7 @@ static void req_free(jr_req_t *r) {
   json_decref(r->parent);
   json_decref(r->code);
   json_decref(r->introspect);
+  json_decref(r->op);
   free(r);
 }
 
@@ -171,6 +205,58 @@ static void on_event(void *ctx, const sl_msg_t *m) {
   jk_emit(k, strcmp(channel, "stdin") == 0 ? target(k, r) : NULL, channel, type, r->parent, json_deep_copy(m->content));
 }
 
+/* ---- the execute queue: one cell at a time in the runner, so stop_on_error can abort the rest ---- */
+
+static jr_req_t *first_queued(const jk_kernel_t *k, size_t *n) {
+  jr_req_t *first = NULL;
+  if (n) *n = 0;
+  for (jr_req_t *r = g_reqs; r; r = r->next) {
+    if (!r->queued || strcmp(r->kernel_id, k->id) != 0) continue;
+    if (n) (*n)++;
+    if (!first || r->seq < first->seq) first = r;
+  }
+  return first;
+}
+
+/* As ipykernel after a cell that failed with stop_on_error: every execute_request already waiting gets
+ * busy, execute_reply {status: aborted}, idle — without running. */
+static void abort_queued(jk_kernel_t *k) {
+  jr_req_t *r;
+  while ((r = first_queued(k, NULL))) {
+    if (!k->inflight) k->state = "busy";
+    jk_emit(k, NULL, "iopub", "status", r->parent, json_pack("{s:s}", "execution_state", "busy"));
+    jk_emit(k, target(k, r), r->channel, "execute_reply", r->parent, json_pack("{s:s}", "status", "aborted"));
+    idle_if_quiet(k, r->parent);
+    req_free(r);
+  }
+}
+
+static void send_execute(jk_kernel_t *k, jr_req_t *r, json_t *op);
+
+static void pump(jk_kernel_t *k) {
+  jr_req_t *r = k->exec_running ? NULL : first_queued(k, NULL);
+  if (!r) return;
+  json_t *op = r->op;
+  r->op = NULL;
+  r->queued = 0;
+  send_execute(k, r, op);
+}
+
+/* r's cell ended (reply or failure): abort the queue when it failed with stop_on_error, else run the next. */
+static void exec_finished(jk_kernel_t *k, const jr_req_t *r, int failed) {
+  if (!r->running) return;
+  k->exec_running = 0;
+  if (failed && r->stop_on_error && !r->silent) abort_queued(k);
+  pump(k);
+}
+
+void jr_kernel_gone(const char *kernel_id) {
+  for (jr_req_t *r = g_reqs, *next; r; r = next) {
+    next = r->next;
+    if (r->queued && strcmp(r->kernel_id, kernel_id) == 0) req_free(r);
+  }
+}
+
 static void finish(jr_req_t *r, int ok) {
   if (r->done) r->done(r->done_ctx, ok);
   req_free(r);
@@ -179,6 +265,7 @@ static void finish(jr_req_t *r, int ok) {
 static void on_reply(void *ctx, const sl_msg_t *m) {
   jr_req_t *r = ctx;
   jk_kernel_t *k = jk_find(r->kernel_id);
+  int failed = 0;
   if (k) {
     k->inflight--;
     jk_touch(k);
@@ -189,6 +276,7 @@ static void on_reply(void *ctx, const sl_msg_t *m) {
       if (json_is_integer(n) && !r->silent) k->exec_count = json_integer_value(n);
       if (!json_object_get(content, "user_expressions")) json_object_set_new(content, "user_expressions", json_object());
       if (!json_object_get(content, "payload")) json_object_set_new(content, "payload", json_array());
+      failed = strcmp(json_string_value(json_object_get(content, "status")) ?: "", "ok") != 0;
       jk_emit(k, target(k, r), r->channel, "execute_reply", r->parent, content);
     } else if (strcmp(type, SL_OP_INTERRUPT_REPLY) == 0) {
       if (target(k, r) || !r->done)
@@ -216,12 +304,24 @@ static void on_reply(void *ctx, const sl_msg_t *m) {
       r->idle_sent = 1;
       idle_if_quiet(k, r->parent);
     }
+    exec_finished(k, r, failed);
   }
   finish(r, 1);
 }
 
 static void on_fail(void *ctx, int status, const char *code, const char *message) {
   jr_req_t *r = ctx;
+  if (r->missing_ok && strcmp(code, "not_found") == 0) {
+    /* interrupt/restart of the language's default context before its first cell: there is nothing to
+       interrupt, and it starts fresh anyway */
+    sl_msg_t *m = sl_msg_new(r->missing_ok == JR_MISSING_INTERRUPT ? SL_OP_INTERRUPT_REPLY : SL_OP_RESTART_REPLY, "",
+                             NULL, json_pack("{s:s}", "status", "ok"));
+    if (m) {
+      on_reply(ctx, m);
+      sl_msg_free(&m);
+      return;
+    }
+  }
   jk_kernel_t *k = jk_find(r->kernel_id);
   if (k) {
     k->inflight--;
@@ -245,6 +345,7 @@ static void on_fail(void *ctx, int status, const char *code, const char *message
       r->idle_sent = 1;
       idle_if_quiet(k, r->parent);
     }
+    exec_finished(k, r, 1);
   }
   (void)status;
   finish(r, 0);
@@ -284,8 +385,30 @@ static void execute(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg, const ch
   r->code = json_incref(code);
   r->silent = json_is_true(json_object_get(in, "silent"));
   r->store_history = !r->silent && !json_is_false(json_object_get(in, "store_history"));
+  r->stop_on_error = !json_is_false(json_object_get(in, "stop_on_error"));
   json_t *op = json_pack("{s:O, s:b, s:b, s:b}", "code", code, "silent", r->silent, "store_history",
                          r->store_history, "allow_stdin", json_is_true(json_object_get(in, "allow_stdin")));
+  if (op && !is_python(k)) json_object_set_new(op, "language", json_string(lang_of(k)));
+  size_t waiting = 0;
+  if (k->exec_running || first_queued(k, &waiting)) {
+    if (waiting >= JR_EXEC_QUEUE_MAX) {
+      json_decref(op);
+      jk_emit(k, NULL, "iopub", "status", msg->header, json_pack("{s:s}", "execution_state", "busy"));
+      k->inflight++;
+      on_fail(r, 429, "busy", "too many cells waiting to run in this kernel");
+      return;
+    }
+    r->queued = 1; /* sent when the cells before it have ended (pump) */
+    r->seq = ++g_seq;
+    r->op = op;
+    return;
+  }
+  send_execute(k, r, op);
+}
+
+static void send_execute(jk_kernel_t *k, jr_req_t *r, json_t *op) {
+  r->running = 1;
+  k->exec_running = 1;
   k->inflight++;
   if (zb_request_id(k->id, SL_OP_EXECUTE_REQUEST, op, &RELAY_H, r, JR_EXECUTE_WAIT_MS, r->op_id) < 0)
     on_fail(r, 429, "busy", "too many requests in flight");
@@ -297,6 +420,10 @@ static void introspect(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg, const
   size_t n = strlen(type) - strlen("_request");
   snprintf(what, sizeof what, "%.*s", (int)n, type);
   snprintf(reply_type, sizeof reply_type, "%s_reply", what);
+  if (!is_python(k)) { /* the bash and javascript drivers have no introspection: valid, empty replies */
+    local_reply(k, c, msg, channel, reply_type, empty_reply(reply_type, msg->content));
+    return;
+  }
   jr_req_t *r = req_new(k, c, msg->header, channel, reply_type);
   if (!r) return;
   r->introspect = json_deep_copy(msg->content);
@@ -319,7 +446,8 @@ int jr_interrupt(jk_kernel_t *k, void (*done)(void *ctx, int ok), void *ctx) {
   r->done = done;
   r->done_ctx = ctx;
   r->idle_sent = 1;
-  forward(k, r, SL_OP_INTERRUPT_REQUEST, json_object(), JR_CONTROL_WAIT_MS);
+  r->missing_ok = JR_MISSING_INTERRUPT;
+  forward(k, r, SL_OP_INTERRUPT_REQUEST, for_context(k, json_object()), JR_CONTROL_WAIT_MS);
   return 0; /* from here on done() runs exactly once */
 }
 
@@ -329,8 +457,9 @@ int jr_restart(jk_kernel_t *k, jws_conn_t *c, const json_t *parent_header, void 
   if (!r) return -1;
   r->done = done;
   r->done_ctx = ctx;
+  r->missing_ok = JR_MISSING_RESTART;
   jk_set_state(k, "restarting", parent_header);
-  forward(k, r, SL_OP_RESTART_REQUEST, json_object(), JR_CONTROL_WAIT_MS);
+  forward(k, r, SL_OP_RESTART_REQUEST, for_context(k, json_object()), JR_CONTROL_WAIT_MS);
   return 0; /* from here on done() runs exactly once */
 }
 
@@ -349,6 +478,18 @@ static void input_reply(jk_kernel_t *k, jws_conn_t *c, const sl_msg_t *msg) {
 
 static void shutdown_done(void *ctx, const char *name, const char *err) { (void)ctx, (void)name, (void)err; }
 
+/* Comms from the client. No comm target is registered in these kernels, so as ipykernel does for an
+ * unknown target: comm_open is answered with comm_close {comm_id, data: {}} on iopub; comm_msg and
+ * comm_close of a comm the kernel does not know are accepted and ignored. Each between busy and idle. */
+static void comm(jk_kernel_t *k, const sl_msg_t *msg) {
+  json_t *id = json_object_get(msg->content, "comm_id");
+  if (!k->inflight) k->state = "busy";
+  jk_emit(k, NULL, "iopub", "status", msg->header, json_pack("{s:s}", "execution_state", "busy"));
+  if (strcmp(sl_msg_type(msg), "comm_open") == 0 && json_is_string(id) && json_string_length(id) <= 256)
+    jk_emit(k, NULL, "iopub", "comm_close", msg->header, json_pack("{s:O, s:{}}", "comm_id", id, "data"));
+  idle_if_quiet(k, msg->header);
+}
+
 void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *channel) {
   const char *type = sl_msg_type(msg);
   json_t *in = msg->content;
@@ -356,7 +497,7 @@ void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *c
   if (strcmp(type, "execute_request") == 0) {
     execute(k, c, msg, channel);
   } else if (strcmp(type, "kernel_info_request") == 0) {
-    local_reply(k, c, msg, channel, "kernel_info_reply", sl_jk_kernel_info_python(jk_python_version()));
+    local_reply(k, c, msg, channel, "kernel_info_reply", sl_jk_kernel_info(k->name, jk_language_version(k->name)));
   } else if (strcmp(type, "complete_request") == 0 || strcmp(type, "inspect_request") == 0 ||
              strcmp(type, "is_complete_request") == 0 || strcmp(type, "history_request") == 0) {
     introspect(k, c, msg, channel, type);
@@ -368,7 +509,8 @@ void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *c
     jr_req_t *r = req_new(k, c, msg->header, channel, "interrupt_reply");
     if (r) {
       r->idle_sent = 1; /* control requests do not change the execution state */
-      forward(k, r, SL_OP_INTERRUPT_REQUEST, json_object(), JR_CONTROL_WAIT_MS);
+      r->missing_ok = JR_MISSING_INTERRUPT;
+      forward(k, r, SL_OP_INTERRUPT_REQUEST, for_context(k, json_object()), JR_CONTROL_WAIT_MS);
     }
   } else if (strcmp(type, "shutdown_request") == 0) {
     if (json_is_true(json_object_get(in, "restart"))) {
@@ -381,8 +523,8 @@ void jr_handle(jws_conn_t *c, jk_kernel_t *k, const sl_msg_t *msg, const char *c
     snprintf(id, sizeof(id), "%s", k->id);
     jk_forget(id, 1);
     if (sb && !sb->deleting) lc_delete(sb, shutdown_done, NULL);
-  } else if (strncmp(type, "comm_", 5) == 0) {
-    /* no comm targets in this kernel */
+  } else if (strcmp(type, "comm_open") == 0 || strcmp(type, "comm_msg") == 0 || strcmp(type, "comm_close") == 0) {
+    comm(k, msg);
   } else {
     fprintf(stderr, "sluice-gateway: kernel %s: ignoring %.64s on %s\n", k->id, type, channel);
   }

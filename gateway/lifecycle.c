@@ -8,6 +8,7 @@
 #include "net_cleanup.h"
 #include "workspaces.h"
 #include "sluice/api.h"
+#include "sluice/api_packages.h"
 #include "sluice/msg.h"
 #include "sluice/ops.h"
 #include "sluice/util.h"
@@ -328,6 +329,16 @@ static int spawn_runner(gw_sandbox_t *sb, pid_t *out) {
   return 0;
 }
 
+/* What the runner adds to its language drivers' environment: the Python driver's %pip runs the same pip
+ * command as POST .../packages (sluice/api_packages.h). */
+static void set_driver_env(json_t *rec) {
+  json_t *pip = sl_api_package_pip_argv(g_gw.cfg.package_index_python);
+  char *s = pip ? json_dumps(pip, JSON_COMPACT) : NULL;
+  json_object_set_new(rec, "driver_env", json_pack("{s:s?}", SL_PIP_INSTALL_ENV, s));
+  free(s);
+  json_decref(pip);
+}
+
 int lc_create(json_t *rec, lc_create_cb cb, void *ctx) {
   char id[37], dir[PATH_MAX], created[32];
   int rc;
@@ -352,6 +363,7 @@ int lc_create(json_t *rec, lc_create_cb cb, void *ctx) {
   json_object_set(rec, "hostname", json_object_get(rec, "name"));
   json_object_set_new(rec, "status", json_string("starting"));
   json_object_set_new(rec, "restarts", json_integer(0));
+  set_driver_env(rec);
   gw_sandbox_t *sb = reg_add(id, rec, (unsigned)slot);
   if (!sb) return -ENOMEM;
   sb->hidden = json_is_true(json_object_get(rec, "pool_idle")); /* a warm-pool member (pool.c) */

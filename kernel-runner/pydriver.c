@@ -94,7 +94,8 @@ static void sl_py_shutdown_as(sl_py_t *p, const char *ename, const char *reason)
 static int ensure_driver(sl_py_t *p, char *err, size_t errlen) {
   if (p->ch.running) return 0;
   stop_driver(p);
-  json_t *argv = sl_config_language_argv(p->env->cfg, p->language), *envp = sl_config_envp(p->env->cfg, NULL);
+  json_t *argv = sl_config_language_argv(p->env->cfg, p->language), *envp =
+      sl_config_envp(p->env->cfg, json_object_get(p->env->cfg->sandbox, "driver_env")); /* the gateway's, e.g. %pip's argv */
   int rc = -EINVAL;
   if (!argv) snprintf(err, errlen, "the image has no %s driver", p->language);
   else if (!envp) snprintf(err, errlen, "bad environment");

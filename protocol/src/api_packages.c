@@ -75,22 +75,27 @@ static json_t *url_host(const char *url) {
   return json_stringn(h, n);
 }
 
+json_t *sl_api_package_pip_argv(const char *index_url) {
+  json_t *a = json_pack("[s, s, s, s, s, s, s, s, s, s, s]", "/usr/bin/python3", "-m", "pip", "install", "--no-input",
+                        "--disable-pip-version-check", "--no-cache-dir", "--no-warn-script-location", "--upgrade",
+                        "--target", SL_PKG_PYTHON_TARGET);
+  if (a && index_url) {
+    json_array_append_new(a, json_string("--index-url"));
+    json_array_append_new(a, json_string(index_url));
+    if (!strncmp(index_url, "http://", 7)) { /* pip ignores plain-http indexes it does not trust */
+      json_array_append_new(a, json_string("--trusted-host"));
+      json_array_append_new(a, url_host(index_url));
+    }
+  }
+  return a;
+}
+
 json_t *sl_api_package_install_argv(const sl_api_package_t *p, const char *index_url) {
   char spec[SL_PKG_NAME_MAX + SL_PKG_VERSION_MAX + 4];
   json_t *a;
   if (p->lang == SL_PKG_PYTHON) {
     snprintf(spec, sizeof(spec), "%s%s%s", p->name, p->version[0] ? "==" : "", p->version);
-    a = json_pack("[s, s, s, s, s, s, s, s, s, s, s]", "/usr/bin/python3", "-m", "pip", "install", "--no-input",
-                  "--disable-pip-version-check", "--no-cache-dir", "--no-warn-script-location", "--upgrade",
-                  "--target", SL_PKG_PYTHON_TARGET);
-    if (a && index_url) {
-      json_array_append_new(a, json_string("--index-url"));
-      json_array_append_new(a, json_string(index_url));
-      if (!strncmp(index_url, "http://", 7)) { /* pip ignores plain-http indexes it does not trust */
-        json_array_append_new(a, json_string("--trusted-host"));
-        json_array_append_new(a, url_host(index_url));
-      }
-    }
+    a = sl_api_package_pip_argv(index_url);
   } else {
     snprintf(spec, sizeof(spec), "%s%s%s", p->name, p->version[0] ? "@" : "", p->version);
     a = json_pack("[s, s, s, s, s, s, s, s, s, s, s]", "/usr/bin/npm", "install", "--no-audit", "--no-fund",

@@ -11,11 +11,18 @@
 
 typedef struct {
   const char *name, *display_name, *language, *sluice_language;
+  /* language_info of kernel_info_reply (codemirror_mode NULL: {name: ipython, version: 3}) */
+  const char *mimetype, *file_extension, *pygments_lexer, *codemirror_mode, *nbconvert_exporter, *banner;
 } jk_spec_row_t;
 
-/* Only the languages the code route runs (python today; bash and javascript join when drivers exist). */
+/* The languages the code route runs; each kernel runs in its sandbox's default context of that language. */
 static const jk_spec_row_t SPECS[] = {
-    {"python3", "Python 3 (Sluice)", "python", "python"},
+    {"python3", "Python 3 (Sluice)", "python", "python", "text/x-python", ".py", "ipython3", NULL, "python",
+     "Python (Sluice sandbox, IPython InteractiveShell)"},
+    {"bash", "Bash (Sluice)", "bash", "bash", "text/x-sh", ".sh", "bash", "shell", NULL,
+     "Bash (Sluice sandbox; cwd and exported variables persist between cells)"},
+    {"javascript", "JavaScript (Node.js, Sluice)", "javascript", "javascript", "application/javascript", ".js",
+     "javascript", "javascript", NULL, "JavaScript (Sluice sandbox, Node.js)"},
 };
 #define N_SPECS (sizeof(SPECS) / sizeof(SPECS[0]))
 
@@ -37,10 +44,13 @@ json_t *sl_jk_spec(const char *name, const char *base_url) {
   snprintf(l32, sizeof(l32), "%s/kernelspecs/%s/logo-32x32.png", base_url, r->name);
   snprintf(l64, sizeof(l64), "%s/kernelspecs/%s/logo-64x64.png", base_url, r->name);
   snprintf(svg, sizeof(svg), "%s/kernelspecs/%s/logo-svg.svg", base_url, r->name);
-  return json_pack("{s:s, s:{s:[s, s, s, s], s:{}, s:s, s:s, s:s, s:{s:b}}, s:{s:s, s:s, s:s}}", "name", r->name,
-                   "spec", "argv", "python3", "-m", "ipykernel_launcher", "-f", "env", "display_name",
-                   r->display_name, "language", r->language, "interrupt_mode", "message", "metadata", "sluice", 1,
-                   "resources", "logo-32x32", l32, "logo-64x64", l64, "logo-svg", svg);
+  json_t *argv = strcmp(r->sluice_language, "python") == 0
+                     ? json_pack("[s, s, s, s, s]", "python3", "-m", "ipykernel_launcher", "-f", "{connection_file}")
+                     : json_pack("[s, s, s, s, s]", "sluice", "kernel", r->sluice_language, "-f", "{connection_file}");
+  return json_pack("{s:s, s:{s:o, s:{}, s:s, s:s, s:s, s:{s:b}}, s:{s:s, s:s, s:s}}", "name", r->name, "spec",
+                   "argv", argv, "env", "display_name", r->display_name, "language", r->language, "interrupt_mode",
+                   "message", "metadata", "sluice", 1, "resources", "logo-32x32", l32, "logo-64x64", l64, "logo-svg",
+                   svg);
 }
 
 json_t *sl_jk_specs(const char *base_url) {
@@ -65,13 +75,19 @@ json_t *sl_jk_kernel_model(const char *id, const char *name, int64_t last_activi
                    state, "connections", (json_int_t)connections);
 }
 
-json_t *sl_jk_kernel_info_python(const char *py_version) {
-  return json_pack("{s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:i}}, s:s, s:[]}", "status",
-                   "ok", "protocol_version", SL_PROTOCOL_VERSION, "implementation", "sluice", "implementation_version",
-                   "0.1", "language_info", "name", "python", "version", py_version, "mimetype", "text/x-python",
-                   "file_extension", ".py", "pygments_lexer", "ipython3", "nbconvert_exporter", "python",
-                   "codemirror_mode", "name", "ipython", "version", 3, "banner",
-                   "Python (Sluice sandbox, IPython InteractiveShell)", "help_links");
+json_t *sl_jk_kernel_info(const char *name, const char *lang_version) {
+  const jk_spec_row_t *r = spec_row(name);
+  if (!r) r = &SPECS[0];
+  json_t *li = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", r->language, "version", lang_version ? lang_version : "",
+                         "mimetype", r->mimetype, "file_extension", r->file_extension, "pygments_lexer",
+                         r->pygments_lexer);
+  if (!li) return NULL;
+  json_object_set_new(li, "codemirror_mode", r->codemirror_mode ? json_string(r->codemirror_mode)
+                                                                : json_pack("{s:s, s:i}", "name", "ipython", "version", 3));
+  if (r->nbconvert_exporter) json_object_set_new(li, "nbconvert_exporter", json_string(r->nbconvert_exporter));
+  return json_pack("{s:s, s:s, s:s, s:s, s:o, s:s, s:[]}", "status", "ok", "protocol_version", SL_PROTOCOL_VERSION,
+                   "implementation", "sluice", "implementation_version", "0.1", "language_info", li, "banner",
+                   r->banner, "help_links");
 }
 
 /* Enterprise Gateway's rule for KERNEL_* values: no shell metacharacters that could matter downstream. */

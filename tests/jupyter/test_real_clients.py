@@ -2,11 +2,8 @@
 of that server; (b) nbclient through jupyter_server's GatewayKernelManager, compared output by output with the
 same notebooks run locally by ipykernel."""
 import asyncio
-import base64
 import copy
-import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -17,15 +14,9 @@ import uuid
 import httpx
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from kclient import KernelWS
-
-NOTEBOOKS = os.path.join(os.path.dirname(__file__), "..", "..", "notebooks")
-ANSI = re.compile(r"\x1b\[[0-9;]*m")
-ADDR = re.compile(r" at 0x[0-9a-f]+")
-# ipykernel's launcher is Debian's python3 (ctest may run with another python3 first on PATH)
-os.environ["PATH"] = "/usr/bin:" + os.environ.get("PATH", "")
+from nbrun import NOTEBOOKS, make_ipythondir, run_local, run_sluice, summary
 
 
 def free_port():
@@ -69,7 +60,10 @@ def jupyter_server(gateway):
 def test_jupyter_server_gateway_mode(gateway, jupyter_server):
     url, token, http = jupyter_server
     specs = http.get("/api/kernelspecs").json()
-    assert "python3" in specs["kernelspecs"]
+    assert {"python3", "bash", "javascript"} <= set(specs["kernelspecs"]), specs
+    # the server fetches the logos from Sluice
+    logo = http.get("/kernelspecs/bash/logo-64x64.png")
+    assert logo.status_code == 200 and logo.content[:4] == b"\x89PNG", logo
     r = http.post("/api/kernels", json={"name": "python3"})
     assert r.status_code == 201, r.text
     kid = r.json()["id"]
@@ -101,71 +95,9 @@ def test_jupyter_server_gateway_mode(gateway, jupyter_server):
     assert gateway.http.get(f"/api/kernels/{kid}").status_code == 404
 
 
-def png_size(b64):
-    raw = base64.b64decode(b64)
-    return tuple(int.from_bytes(raw[i:i + 4], "big") for i in (16, 20))
-
-
-def summary(nb):
-    """Per code cell: outputs as (type, details) with timing- and process-dependent content removed."""
-    cells = []
-    for cell in nb.cells:
-        if cell.cell_type != "code":
-            continue
-        outs = []
-        for o in cell.outputs:
-            t = o.output_type
-            if t == "stream":
-                if outs and outs[-1][0] == "stream" and outs[-1][1] == o.name:
-                    outs[-1] = ("stream", o.name, outs[-1][2] + o.text)
-                else:
-                    outs.append(("stream", o.name, o.text))
-            elif t == "error":
-                outs.append(("error", o.ename, o.evalue))
-            else:
-                data = {}
-                for mime, v in o.data.items():
-                    if mime.startswith("image/png"):
-                        data[mime] = png_size(v)
-                    elif isinstance(v, str):
-                        data[mime] = ADDR.sub(" at 0x…", ANSI.sub("", v))
-                    else:
-                        data[mime] = v
-                outs.append((t, json.dumps(data, sort_keys=True), o.get("execution_count")))
-        cells.append((cell.execution_count, outs))
-    return cells
-
-
-def run_local(nb, ipythondir):
-    env_before = os.environ.get("IPYTHONDIR")
-    os.environ["IPYTHONDIR"] = ipythondir
-    try:
-        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
-    finally:
-        if env_before is None:
-            os.environ.pop("IPYTHONDIR", None)
-        else:
-            os.environ["IPYTHONDIR"] = env_before
-    return nb
-
-
-def run_sluice(nb, gateway):
-    from jupyter_server.gateway.managers import GatewayClient, GatewayKernelManager
-    gc = GatewayClient.instance()
-    gc.url = gateway.url
-    gc.auth_token = gateway.key
-    NotebookClient(nb, timeout=120, kernel_manager_class=GatewayKernelManager).execute(kernel_name="python3")
-    return nb
-
-
 @pytest.fixture(scope="module")
 def ipythondir():
-    d = tempfile.mkdtemp(prefix="sluice-ipy-")
-    os.makedirs(os.path.join(d, "profile_default"))
-    # Sluice keeps figures at the size asked for (figsize x dpi); the local kernel is told to do the same
-    with open(os.path.join(d, "profile_default", "ipython_kernel_config.py"), "w") as f:
-        f.write("c.InlineBackend.print_figure_kwargs = {'bbox_inches': None}\n")
-    return d
+    return make_ipythondir()
 
 
 @pytest.mark.parametrize("name", sorted(n for n in os.listdir(NOTEBOOKS) if n.endswith(".ipynb")))
@@ -177,3 +109,14 @@ def test_nbclient_notebooks_match_ipykernel(gateway, ipythondir, name):
     assert {k["id"] for k in gateway.http.get("/api/kernels").json()} <= before
     local = summary(run_local(copy.deepcopy(nb), ipythondir))
     assert sluice == local
+
+
+def test_side_by_side_table(gateway):
+    """tests/jupyter/side_by_side.py on errors_and_display.ipynb: every cell matches; the table is kept in
+    tests/artifacts/side_by_side.md."""
+    import side_by_side
+    text, ok = side_by_side.side_by_side(os.path.join(NOTEBOOKS, "errors_and_display.ipynb"), gateway.url,
+                                         gateway.key)
+    side_by_side.write(text, side_by_side.ARTIFACT)
+    assert ok, text
+    assert text.count("| yes |") == 4, text

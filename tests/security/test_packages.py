@@ -214,6 +214,29 @@ def test_install_pinned_imports_without_restart_and_lists(pk):
     assert pk.c.http.get(f"{API}/{sb}/packages").json()["data"] == [{"name": PKG, "version": "2.0"}]
 
 
+def test_pip_magic_installs_where_the_packages_route_does(pk):
+    """%pip in a cell: the packages route's command (its dir, the gateway's index, the sandbox's user), pip's
+    output as the cell's output, importable in the next cell without a restart; list / uninstall too."""
+    sb = pk.create(name="pkg-magic", pod_non_root=True, container_non_root=True)  # code runs as `user`
+    r = pk.c.code(sb, f"%pip install {PKG}==1.0")
+    assert r["error"] is None and f"Successfully installed {PKG}-1.0" in stdout(r), r
+    after = pk.c.code(sb, "import sluicetiny\nprint(sluicetiny.VALUE, sluicetiny.__version__)\n")
+    assert stdout(after).strip() == "42 1.0", after
+    assert pk.c.http.get(f"{API}/{sb}/packages").json()["data"] == [{"name": PKG, "version": "1.0"}]
+    owner = pk.out(sb, "stat -c %U /home/user/.local/sluice/python/sluicetiny/__init__.py")
+    assert owner.strip() == "user", owner
+    listed = stdout(pk.c.code(sb, "%pip list"))
+    assert any(line.split() == [PKG, "1.0"] for line in listed.splitlines()), listed
+
+    bad = pk.c.code(sb, "%pip install nosuchpackage==1.0\nprint('exit', _exit_code)")
+    assert "No matching distribution found for nosuchpackage==1.0" in "".join(bad["logs"]["stderr"]), bad
+    assert "exit 1" in stdout(bad), bad
+
+    gone = pk.c.code(sb, f"%pip uninstall {PKG}")
+    assert f"Successfully uninstalled {PKG}-1.0" in stdout(gone), gone
+    assert pk.c.http.get(f"{API}/{sb}/packages").json()["data"] == []
+
+
 def test_npm_install_requires_without_restart_and_lists(pk):
     sb = pk.create(name="pkg-js", pod_non_root=True, container_non_root=True)  # code runs as `user`
     r = pk.c.http.post(f"{API}/{sb}/exec", json={"argv": ["/usr/bin/npm", "--version"], "timeout_ms": 30000})

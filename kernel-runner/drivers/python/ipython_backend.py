@@ -5,8 +5,12 @@ formatters, display(..., display_id=True).update(), clear_output, matplotlib inl
 behave as they do in Jupyter. The driver's main loop owns the fds; this module only turns one execution
 into driver events through the `emit` callable it is given (see protocol/include/sluice/driver.h §1).
 """
+import importlib
 import itertools
+import json
 import os
+import shlex
+import subprocess
 import sys
 
 # Figures go through matplotlib-inline (Agg underneath): every figure open at the end of a cell is sent
@@ -74,6 +78,35 @@ class SluiceShell(InteractiveShell):
             raise NotImplementedError(f"GUI event loop '{gui}' is not available in a sandbox; use inline")
 
 
+# POST .../packages and %pip install run the same command: the gateway builds it once
+# (sl_api_package_pip_argv) and the runner hands it to the driver in this variable (SL_PIP_INSTALL_ENV)
+_PIP_INSTALL_ENV = "SLUICE_PIP_INSTALL_ARGV"
+_PACKAGES_DIR = "/home/user/.local/sluice/python"  # SL_PKG_PYTHON_TARGET, on sys.path from the start
+
+
+def pip_argv(args):
+    """The command of `%pip ARGS`: install into the sandbox's package dir from the gateway's index, as the
+    packages route does; any other subcommand (list, show, uninstall, freeze...) as `python3 -m pip` with
+    that dir on its path, so it sees what the kernel imports. (argv, extra environment)"""
+    env = {"PYTHONPATH": os.pathsep.join(p for p in (_PACKAGES_DIR, os.environ.get("PYTHONPATH")) if p),
+           # uninstall from the package dir: Debian's PEP 668 marker is about the system's packages, which
+           # the sandbox's own copy of /usr keeps either way
+           "PIP_BREAK_SYSTEM_PACKAGES": "1"}
+    if args and args[0] == "install":
+        try:
+            base = json.loads(os.environ.get(_PIP_INSTALL_ENV) or "null")
+        except ValueError:
+            base = None
+        if not (isinstance(base, list) and base and all(isinstance(a, str) for a in base)):
+            base = ["/usr/bin/python3", "-m", "pip", "install", "--no-input", "--disable-pip-version-check",
+                    "--upgrade", "--target", _PACKAGES_DIR]
+        return base + args[1:], {}
+    argv = ["/usr/bin/python3", "-m", "pip"] + args[:1] + ["--disable-pip-version-check"] + args[1:]
+    if args and args[0] == "uninstall" and not {"-y", "--yes"} & set(args):
+        argv.insert(5, "--yes")  # nobody can answer pip's prompt
+    return argv, env
+
+
 class Backend:
     """One interpreter's state. execute() runs a cell and returns (status, execution_count)."""
 
@@ -94,6 +127,7 @@ class Backend:
         # completion without jedi: its type inference may evaluate user code and is slow to import;
         # IPython's own matchers answer in milliseconds
         self.shell.Completer.use_jedi = False
+        self.shell.register_magic_function(self._pip, "line", "pip")
         self._error = None
 
         # input() and getpass() ask the runner, as ipykernel's raw_input does; with no client that can
@@ -108,6 +142,38 @@ class Backend:
         import getpass
         builtins.input = _input
         getpass.getpass = _getpass
+
+    def _pip(self, line):
+        """Run pip in this kernel's sandbox: `%pip install pkg==1.0` installs into the sandbox's package dir
+        (from the gateway's package index) and the package imports in the next line, no restart; pip's
+        output streams as the cell's stdout/stderr. Like IPython's %pip, a failure is pip's output and
+        `_exit_code`, not an exception."""
+        try:
+            args = shlex.split(line)
+        except ValueError as e:
+            print(f"%pip: {e}", file=sys.stderr)
+            return
+        if not args:
+            print("Usage: %pip install|uninstall|list|show|freeze [options] ...", file=sys.stderr)
+            return
+        argv, extra = pip_argv(args)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        # the tool writes straight to the driver's stdout/stderr pipes: its output is live, as with !cmd
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, env={**os.environ, **extra})
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            raise
+        finally:
+            importlib.invalidate_caches()
+        self.shell.user_ns["_exit_code"] = rc
 
     @property
     def count(self):

@@ -14,6 +14,8 @@
 /* where installs land inside the sandbox; the language contexts have them on their search path */
 #define SL_PKG_PYTHON_TARGET "/home/user/.local/sluice/python"
 #define SL_PKG_NODE_PREFIX "/home/user/.local/sluice/node"
+/* the Python driver's environment variable carrying sl_api_package_pip_argv as a JSON array */
+#define SL_PIP_INSTALL_ENV "SLUICE_PIP_INSTALL_ARGV"
 /* bound of the tool output carried back (install reply, error message): its tail */
 #define SL_PKG_OUTPUT_MAX (16u << 10)
 
@@ -31,6 +33,10 @@ int sl_api_package_lang(const char *s, sl_pkg_lang_t *lang);
 int sl_api_package_index_ok(const char *url);
 /* name: [A-Za-z0-9._-]+ starting with a letter or digit; version: [A-Za-z0-9.+!*_-]+ likewise → 400 */
 int sl_api_parse_package(const json_t *body, sl_api_package_t *out, sl_api_err_t *err);
+/* pip install's argv up to the requirement specs (as the sandbox's user, into SL_PKG_PYTHON_TARGET, from
+ * index_url when not NULL): the packages route appends one spec; the Python driver's %pip magic appends the
+ * cell's arguments (it gets this array as SL_PIP_INSTALL_ENV, JSON, in its environment) */
+json_t *sl_api_package_pip_argv(const char *index_url);
 /* argv of the install (index_url may be NULL: the tool's default) */
 json_t *sl_api_package_install_argv(const sl_api_package_t *p, const char *index_url);
 /* argv that prints the installed packages as one JSON line [{name, version}] */

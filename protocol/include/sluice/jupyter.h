@@ -50,15 +50,17 @@ unsigned char *sl_jf_encode(sl_jf_proto_t proto, const sl_msg_t *msg, const char
  * msg_type, version}; parent_header = a copy of parent (NULL → {}); content STOLEN (NULL → {}). */
 sl_msg_t *sl_jf_message(const char *msg_type, const char *session, const json_t *parent, json_t *content);
 
-/* kernel_info_reply content for the Python kernel (py_version like "3.11"). NEW. */
-json_t *sl_jk_kernel_info_python(const char *py_version);
+/* kernel_info_reply content for kernel spec name (python3, bash, javascript; unknown → python3) whose
+ * language's version is lang_version ("3.11", "5.2.15", "20.1.0"). NEW. */
+json_t *sl_jk_kernel_info(const char *name, const char *lang_version);
 
 /* One kernel spec model {name, spec{argv, env, display_name, language, interrupt_mode, metadata},
- * resources{logo-64x64, ...}} for a known name ("python3"), else NULL. base_url: "" or "/prefix". NEW. */
+ * resources{logo-64x64, ...}} for a known name (python3, bash, javascript), else NULL. base_url: "" or "/prefix". NEW. */
 json_t *sl_jk_spec(const char *name, const char *base_url);
 /* {"default": "python3", "kernelspecs": {...}}. NEW. */
 json_t *sl_jk_specs(const char *base_url);
-/* The kernel specs' language in Sluice terms ("python3" → "python"), or NULL when unknown. */
+/* The kernel specs' language in Sluice terms ("python3" → "python", "bash", "javascript"), or NULL when
+ * unknown. */
 const char *sl_jk_spec_language(const char *name);
 
 /* Kernel model {id, name, last_activity (%Y-%m-%dT%H:%M:%S.%fZ, six digits), execution_state,
