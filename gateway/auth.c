@@ -37,6 +37,7 @@ int auth_request(struct lws *wsi, json_t **key_out, sl_api_err_t *err) {
   if (!rec)
     return sl_api_fail(err, 401, expired ? "key_expired" : "unauthorized",
                        expired ? "the API key has expired" : "the API key is not valid");
+  gw_keys_touch(&g_gw.keys, json_string_value(json_object_get(rec, "name")), time(NULL)); /* last_used */
   *key_out = json_deep_copy(rec);
   return *key_out ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
 }

@@ -1,6 +1,5 @@
-/* config.c — settings from defaults, config file, environment and arguments; state dir and secret. */
+/* config.c — the state dir, its secret, atomic writes; the listen address (settings: settings.c). */
 #include "config.h"
-#include "sluice/api_packages.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,10 +12,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#ifndef SLUICE_SOURCE_DIR
-#define SLUICE_SOURCE_DIR "."
-#endif
 
 int gw_parse_listen(const char *s, char *host, size_t hostlen, int *port) {
   if (!s || !*s) return -EINVAL;
@@ -53,161 +48,6 @@ int gw_state_dir_default(char *out, size_t len) {
     n = snprintf(out, len, "%s/.local/state/sluice", home);
   }
   return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
-/* <dir of /proc/self/exe>/../share/sluice/<what> if it exists, else <source>/<fallback>. */
-static char *default_data_dir(const char *env_name, const char *what, const char *fallback) {
-  const char *env = getenv(env_name);
-  if (env && *env) return strdup(env);
-  char exe[PATH_MAX], cand[PATH_MAX + 64];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-  if (n > 0) {
-    exe[n] = 0;
-    char *slash = strrchr(exe, '/');
-    if (slash) *slash = 0;
-    snprintf(cand, sizeof(cand), "%s/../share/sluice/%s", exe, what);
-    struct stat st;
-    if (stat(cand, &st) == 0 && S_ISDIR(st.st_mode)) return realpath(cand, NULL);
-  }
-  snprintf(cand, sizeof(cand), "%s/%s", SLUICE_SOURCE_DIR, fallback);
-  return strdup(cand);
-}
-
-static int replace_str(char **dst, const char *src) {
-  char *c = strdup(src);
-  if (!c) return -ENOMEM;
-  free(*dst);
-  *dst = c;
-  return 0;
-}
-
-static int apply_listen(gw_config_t *cfg, const char *s) {
-  char host[256];
-  int port;
-  if (gw_parse_listen(s, host, sizeof(host), &port) < 0) {
-    fprintf(stderr, "sluice-gateway: bad listen address '%s' (want HOST:PORT)\n", s);
-    return -EINVAL;
-  }
-  cfg->listen_port = port;
-  return replace_str(&cfg->listen_host, host);
-}
-
-/* "package_index": {"python": URL, "javascript": URL}: http(s) URLs without spaces or quotes */
-static int package_index(gw_config_t *cfg, const char *path, json_t *v) {
-  const char *lang;
-  json_t *u;
-  json_object_foreach(v, lang, u) {
-    const char *url = json_string_value(u);
-    char **dst = !strcmp(lang, "python") ? &cfg->package_index_python
-                 : !strcmp(lang, "javascript") ? &cfg->package_index_javascript : NULL;
-    if (!dst || !url || !sl_api_package_index_ok(url)) {
-      fprintf(stderr, "sluice-gateway: config %s: package_index.%s must be an http(s) URL for python or javascript\n",
-              path, lang);
-      return -1;
-    }
-    if (replace_str(dst, url) < 0) return -1;
-  }
-  return 0;
-}
-
-static int load_file(gw_config_t *cfg, const char *path) {
-  json_error_t je;
-  int rc = -EINVAL;
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-  if (!j || !json_is_object(j)) {
-    fprintf(stderr, "sluice-gateway: config %s: %s (line %d)\n", path, j ? "not an object" : je.text, je.line);
-    goto out;
-  }
-  const char *k;
-  json_t *v;
-  json_object_foreach(j, k, v) {
-    const char *s = json_string_value(v);
-    json_int_t i = json_integer_value(v);
-    if (strcmp(k, "listen") == 0 && s) {
-      if (apply_listen(cfg, s) < 0) goto out;
-    } else if (strcmp(k, "state_dir") == 0 && s) {
-      replace_str(&cfg->state_dir, s);
-    } else if (strcmp(k, "images_dir") == 0 && s) {
-      replace_str(&cfg->images_dir, s);
-    } else if (strcmp(k, "drivers_dir") == 0 && s) {
-      replace_str(&cfg->drivers_dir, s);
-    } else if (strcmp(k, "max_body_bytes") == 0 && json_is_integer(v) && i > 0) {
-      cfg->max_body_bytes = (size_t)i;
-    } else if (strcmp(k, "max_sandboxes") == 0 && json_is_integer(v) && i >= 0 && i <= 65000) {
-      cfg->max_sandboxes = (unsigned)i;
-    } else if (strcmp(k, "create_timeout_s") == 0 && json_is_integer(v) && i > 0 && i <= 3600) {
-      cfg->create_timeout_s = (unsigned)i;
-    } else if (strcmp(k, "max_timeout_s") == 0 && json_is_integer(v) && i > 0 && i <= 10ll * 365 * 86400) {
-      cfg->max_timeout_s = (unsigned)i;
-    } else if (strcmp(k, "jupyter_open_channels") == 0 && json_is_boolean(v)) {
-      cfg->jupyter_open_channels = json_is_true(v);
-    } else if (strcmp(k, "pool") == 0 && json_is_object(v) && json_object_size(v) <= GW_MAX_POOL_IMAGES) {
-      const char *img;
-      json_t *n;
-      cfg->n_pool = 0;
-      json_object_foreach(v, img, n) {
-        json_int_t sz = json_integer_value(n);
-        if (!json_is_integer(n) || sz < 0 || sz > GW_MAX_POOL_SIZE || !*img || strlen(img) >= sizeof(cfg->pool[0].image) ||
-            strchr(img, '/') || img[0] == '.') {
-          fprintf(stderr, "sluice-gateway: config %s: pool.%s must be an integer 0..%d for an image name\n", path, img,
-                  GW_MAX_POOL_SIZE);
-          goto out;
-        }
-        snprintf(cfg->pool[cfg->n_pool].image, sizeof(cfg->pool[0].image), "%s", img);
-        cfg->pool[cfg->n_pool++].size = (unsigned)sz;
-      }
-    } else if (strcmp(k, "package_index") == 0 && json_is_object(v)) {
-      if (package_index(cfg, path, v) < 0) goto out;
-    } else if (strcmp(k, "package_timeout_s") == 0 && json_is_integer(v) && i > 0 && i <= 3600) {
-      cfg->package_timeout_s = (unsigned)i;
-    } else {
-      fprintf(stderr, "sluice-gateway: config %s: bad or unknown setting '%s'\n", path, k);
-      goto out;
-    }
-  }
-  rc = 0;
-out:
-  json_decref(j);
-  return rc;
-}
-
-int gw_config_load(gw_config_t *cfg, const char *config_path, const char *listen_arg, const char *state_arg) {
-  char sd[PATH_MAX];
-  memset(cfg, 0, sizeof(*cfg));
-  cfg->max_body_bytes = GW_DEFAULT_MAX_BODY;
-  cfg->max_sandboxes = GW_DEFAULT_MAX_SANDBOXES;
-  cfg->create_timeout_s = GW_DEFAULT_CREATE_TIMEOUT_S;
-  cfg->max_timeout_s = GW_DEFAULT_MAX_TIMEOUT_S;
-  cfg->jupyter_open_channels = 1;
-  cfg->package_timeout_s = GW_DEFAULT_PACKAGE_TIMEOUT_S;
-  if (apply_listen(cfg, GW_DEFAULT_LISTEN) < 0) return -EINVAL;
-  if (config_path && load_file(cfg, config_path) < 0) return -EINVAL;
-  const char *env = getenv("SLUICE_LISTEN");
-  if (env && *env && apply_listen(cfg, env) < 0) return -EINVAL;
-  if (listen_arg && apply_listen(cfg, listen_arg) < 0) return -EINVAL;
-  if (state_arg)
-    replace_str(&cfg->state_dir, state_arg);
-  else if (getenv("SLUICE_STATE_DIR") && *getenv("SLUICE_STATE_DIR"))
-    replace_str(&cfg->state_dir, getenv("SLUICE_STATE_DIR"));
-  else if (!cfg->state_dir) {
-    if (gw_state_dir_default(sd, sizeof(sd)) < 0) return -ENAMETOOLONG;
-    replace_str(&cfg->state_dir, sd);
-  }
-  if (!cfg->images_dir) cfg->images_dir = default_data_dir("SLUICE_IMAGES_DIR", "images", "images");
-  if (!cfg->drivers_dir)
-    cfg->drivers_dir = default_data_dir("SLUICE_DRIVERS_DIR", "drivers", "kernel-runner/drivers");
-  if (!cfg->listen_host || !cfg->state_dir || !cfg->images_dir || !cfg->drivers_dir) return -ENOMEM;
-  return 0;
-}
-
-void gw_config_free(gw_config_t *cfg) {
-  free(cfg->listen_host);
-  free(cfg->state_dir);
-  free(cfg->images_dir);
-  free(cfg->drivers_dir);
-  free(cfg->package_index_python);
-  free(cfg->package_index_javascript);
-  memset(cfg, 0, sizeof(*cfg));
 }
 
 int gw_mkdir_p(const char *path, unsigned mode) {

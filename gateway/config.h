@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #define GW_DEFAULT_LISTEN "127.0.0.1:7700"
 #define GW_DEFAULT_MAX_BODY (16u << 20)
 #define GW_DEFAULT_MAX_SANDBOXES 64
@@ -19,6 +21,8 @@
 #define GW_MAX_POOL_IMAGES 8
 #define GW_MAX_POOL_SIZE 16
 #define GW_DEFAULT_PACKAGE_TIMEOUT_S 120
+#define GW_DEFAULT_MAX_EXECUTIONS 256
+#define GW_DEFAULT_SHUTDOWN_GRACE_S 20
 
 typedef struct {
   char *listen_host;      /* "127.0.0.1" */
@@ -39,12 +43,25 @@ typedef struct {
   char *package_index_python;     /* "package_index": {"python": URL, "javascript": URL}; NULL = pip/npm default */
   char *package_index_javascript;
   unsigned package_timeout_s;     /* bound of one package install (handlers_packages.c) */
+  unsigned default_timeout_s;     /* a sandbox's inactivity timeout when the create names none */
+  unsigned max_sandboxes_per_namespace; /* 0 = only max_sandboxes */
+  unsigned max_executions;        /* code/exec/run requests in flight gateway-wide; 0 = unbounded */
+  uint64_t workspace_size;        /* bytes of a new workspace's disk image (its cap; workspaces.c) */
+  char *workspace_mount_dir;      /* where workspaces are mounted while in use (workspaces.h) */
+  unsigned shutdown_grace_s;      /* SIGTERM: how long in-flight requests may take */
+  int stop_sandboxes;             /* SIGTERM deletes every sandbox instead of leaving runners running */
+  int log_requests;               /* one JSON line per request (log.c) */
+  char *log_file;                 /* JSON log lines go here (appended); NULL = stderr */
 } gw_config_t;
 
-/* Fills defaults, then the config file (if config_path), then env, then the explicit args (may be NULL).
- * Returns 0 or a negative errno with a message on stderr. */
-int gw_config_load(gw_config_t *cfg, const char *config_path, const char *listen_arg, const char *state_arg);
+/* settings.c: defaults, then the config file (--config or $SLUICE_CONFIG; TOML when it ends in .toml,
+ * else JSON), then SLUICE_<SETTING> environment variables, then --<setting> flags of argv (serve's
+ * arguments, argv[0] = "serve"). Returns 0, 1 when --help was asked (usage printed), or a negative errno
+ * with a message on stderr. */
+int gw_config_load(gw_config_t *cfg, int argc, char **argv);
 void gw_config_free(gw_config_t *cfg);
+/* The effective settings as a new JSON object (no secrets: there are none in the config). */
+json_t *gw_config_view(const gw_config_t *cfg);
 
 /* The default state dir ($SLUICE_STATE_DIR, /var/lib/sluice as root, ~/.local/state/sluice) into out. */
 int gw_state_dir_default(char *out, size_t len);

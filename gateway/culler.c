@@ -3,6 +3,7 @@
 
 #include "jupyter.h"
 #include "lifecycle.h"
+#include "log.h"
 #include "metrics.h"
 #include "zmq_bridge.h"
 
@@ -116,8 +117,9 @@ static int64_t pass(int force) {
   }
   /* collected first: a delete may finish (and unlink its sandbox) before the loop would move on */
   for (size_t i = 0; i < n; i++) {
-    fprintf(stderr, "sluice-gateway: sandbox %s: %s, deleting\n", due[i]->id,
-            strcmp(why[i], "ttl") == 0 ? "its ttl_seconds elapsed" : "idle past its timeout");
+    log_event("sandbox_expired", due[i]->id, "{s:s, s:s, s:I, s:I}", "reason", why[i], "message",
+              strcmp(why[i], "ttl") == 0 ? "its ttl_seconds elapsed, deleting" : "idle past its timeout, deleting",
+              "timeout", (json_int_t)rec_int(due[i], "timeout"), "idle_ms", (json_int_t)(now - last_active_ms(due[i])));
     metrics_culled(why[i]);
     if (lc_delete(due[i], NULL, NULL) < 0) next = earliest(next, now);
   }

@@ -1,6 +1,7 @@
 /* handlers.c — route id → handler, and what several handlers share. */
 #include "handlers.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef void (*handler_fn)(gw_session_t *s, json_t *body);
@@ -24,15 +25,54 @@ static const handler_fn HANDLERS[GW_R__COUNT] = {
     [GW_R_PROC_KILL] = h_proc_kill, [GW_R_PROC_RESIZE] = h_proc_resize, [GW_R_SB_STATS] = h_sb_stats,
     [GW_R_SB_TIMEOUT] = h_sb_timeout, [GW_R_RUN] = h_run, [GW_R_STATUS] = h_status, [GW_R_IMAGES] = h_images,
     [GW_R_METRICS] = h_metrics, [GW_R_PKG_INSTALL] = h_pkg_install, [GW_R_PKG_LIST] = h_pkg_list,
+    [GW_R_WS_LIST] = h_ws_list, [GW_R_WS_DELETE] = h_ws_delete,
 };
 
+static unsigned g_exec_inflight;
+
+unsigned handlers_exec_inflight(void) { return g_exec_inflight; }
+void handlers_exec_done(void) {
+  if (g_exec_inflight) g_exec_inflight--;
+}
+
 void handlers_dispatch(gw_session_t *s, json_t *body) {
-  handler_fn h = HANDLERS[s->match.route->id];
+  gw_route_id_t id = s->match.route->id;
+  handler_fn h = HANDLERS[id];
   if (!h) {
     session_reply_error(s, 404, "not_found", "no such route");
     return;
   }
+  if (id == GW_R_SB_EXEC || id == GW_R_SB_CODE || id == GW_R_RUN) {
+    unsigned max = g_gw.cfg.max_executions;
+    if (max && g_exec_inflight >= max) {
+      session_reply_error(s, 429, "capacity",
+                          "the gateway runs its maximum of %u executions at once (max_executions); retry later", max);
+      return;
+    }
+    g_exec_inflight++;
+    s->exec_counted = 1;
+  }
   h(s, body);
+}
+
+int handlers_check_capacity(gw_session_t *s, const char *ns, int gateway_wide) {
+  size_t in_ns = 0, total = 0;
+  unsigned per_ns = g_gw.cfg.max_sandboxes_per_namespace;
+  for (gw_sandbox_t *sb = reg_first(); sb; sb = sb->next) {
+    total++;
+    if (!sb->hidden && strcmp(reg_str(sb, "namespace"), ns) == 0) in_ns++;
+  }
+  if (gateway_wide && total >= g_gw.cfg.max_sandboxes) {
+    session_reply_error(s, 429, "capacity", "the gateway runs its maximum of %u sandboxes (max_sandboxes)",
+                        g_gw.cfg.max_sandboxes);
+    return 0;
+  }
+  if (per_ns && in_ns >= per_ns) {
+    session_reply_error(s, 429, "capacity",
+                        "namespace '%s' has its maximum of %u sandboxes (max_sandboxes_per_namespace)", ns, per_ns);
+    return 0;
+  }
+  return 1;
 }
 
 gw_sandbox_t *handlers_sandbox(gw_session_t *s) {
@@ -43,6 +83,7 @@ gw_sandbox_t *handlers_sandbox(gw_session_t *s) {
     return NULL;
   }
   if (!session_check_ns(s, reg_str(sb, "namespace"))) return NULL;
+  snprintf(s->sandbox_id, sizeof(s->sandbox_id), "%s", sb->id);
   return sb;
 }
 

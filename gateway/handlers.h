@@ -17,6 +17,13 @@ gw_sandbox_t *handlers_sandbox(gw_session_t *s);
 /* Replies 409/503 and returns 0 when sb cannot take requests (error, deleting). */
 int handlers_sandbox_usable(gw_session_t *s, gw_sandbox_t *sb);
 
+/* Replies 429 and returns 0 when another sandbox in ns would pass max_sandboxes_per_namespace, or
+ * (gateway_wide) max_sandboxes (warm-pool members count gateway-wide only). */
+int handlers_check_capacity(gw_session_t *s, const char *ns, int gateway_wide);
+/* code/exec/run requests in flight (bounded by max_executions at dispatch); one ended. */
+unsigned handlers_exec_inflight(void);
+void handlers_exec_done(void);
+
 void h_health(gw_session_t *s, json_t *body);
 void h_sb_list(gw_session_t *s, json_t *body);
 void h_sb_create(gw_session_t *s, json_t *body);
@@ -62,6 +69,9 @@ void h_run(gw_session_t *s, json_t *body);
 /* handlers_packages.c */
 void h_pkg_install(gw_session_t *s, json_t *body);
 void h_pkg_list(gw_session_t *s, json_t *body);
+/* handlers_workspaces.c */
+void h_ws_list(gw_session_t *s, json_t *body);
+void h_ws_delete(gw_session_t *s, json_t *body);
 /* jupyter_rest.c */
 void h_jp_api(gw_session_t *s, json_t *body);
 void h_jp_specs(gw_session_t *s, json_t *body);

@@ -78,6 +78,14 @@ void h_status(gw_session_t *s, json_t *body) {
   json_t *view = sl_api_status_view(&st), *pool = pool_status();
   if (view && pool) json_object_set_new(view, "pool", pool); /* {"IMAGE": {size, ready, building}} (pool.h) */
   else json_decref(pool);
+  /* the effective settings (config file < environment < flags; protocol/docs/config.md) and what is in use */
+  json_t *cap = json_object_get(view, "capacity");
+  if (cap) {
+    json_object_set_new(cap, "max_sandboxes_per_namespace", json_integer(g_gw.cfg.max_sandboxes_per_namespace));
+    json_object_set_new(cap, "max_executions", json_integer(g_gw.cfg.max_executions));
+    json_object_set_new(cap, "executions_in_flight", json_integer(handlers_exec_inflight()));
+  }
+  if (view) json_object_set_new(view, "config", gw_config_view(&g_gw.cfg));
   session_reply_data(s, 200, view);
   json_decref(images);
 }

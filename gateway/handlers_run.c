@@ -107,10 +107,7 @@ void h_run(gw_session_t *s, json_t *body) {
     session_reply_error(s, 400, "unknown_image", "no image '%s'", image);
     goto out;
   }
-  if (reg_count() >= g_gw.cfg.max_sandboxes) {
-    session_reply_error(s, 429, "capacity", "the gateway runs its maximum of %u sandboxes", g_gw.cfg.max_sandboxes);
-    goto out;
-  }
+  if (!handlers_check_capacity(s, ns, 1)) goto out;
   json_int_t timeout_s = json_integer_value(json_object_get(exec, "timeout_ms")) / 1000 + RUN_TIMEOUT_SLACK_S;
   if (timeout_s > (json_int_t)g_gw.cfg.max_timeout_s) timeout_s = g_gw.cfg.max_timeout_s;
   json_object_set_new(rec, "namespace", json_string(ns));

@@ -4,6 +4,7 @@
 #include "envfile.h"
 #include "lifecycle.h"
 #include "pool.h"
+#include "workspaces.h"
 #include "sluice/api.h"
 
 #include <errno.h>
@@ -38,6 +39,7 @@ static void create_done(void *ctx, gw_sandbox_t *sb, const char *err) {
   if (s) {
     if (sb) {
       snprintf(s->location, sizeof(s->location), "/api/v1/sandboxes/%s", sb->id);
+      snprintf(s->sandbox_id, sizeof(s->sandbox_id), "%s", sb->id);
       session_reply_data(s, 201, view_of(sb));
     } else {
       session_reply_error(s, 500, "sandbox_failed", "%s", err ? err : "the sandbox failed to start");
@@ -56,8 +58,12 @@ static int image_known(const char *image) {
 void h_sb_create(gw_session_t *s, json_t *body) {
   sl_api_err_t err;
   json_t *rec = NULL;
-  if (sl_api_parse_create(body, &rec, &err) < 0 ||
-      sl_api_check_lifetimes(body, rec, g_gw.cfg.max_timeout_s, &err) < 0 || gw_envfile_apply(rec, &err) < 0) {
+  if (sl_api_parse_create(body, &rec, &err) < 0) {
+    session_reply_error(s, err.status, err.code, "%s", err.message);
+    return;
+  }
+  if (!json_object_get(body, "timeout")) json_object_set_new(rec, "timeout", json_integer(g_gw.cfg.default_timeout_s));
+  if (sl_api_check_lifetimes(body, rec, g_gw.cfg.max_timeout_s, &err) < 0 || gw_envfile_apply(rec, &err) < 0) {
     session_reply_error(s, err.status, err.code, "%s", err.message);
     json_decref(rec);
     return;
@@ -74,14 +80,17 @@ void h_sb_create(gw_session_t *s, json_t *body) {
     session_reply_error(s, 409, "name_taken", "a sandbox named '%s' exists in namespace '%s'", name, ns);
     goto out;
   }
+  if (!handlers_check_capacity(s, ns, 0)) goto out;
   gw_sandbox_t *warm = pool_claim(rec); /* a warm-pool member when the request fits one (pool.h) */
   if (warm) {
     snprintf(s->location, sizeof(s->location), "/api/v1/sandboxes/%s", warm->id);
+    snprintf(s->sandbox_id, sizeof(s->sandbox_id), "%s", warm->id);
     session_reply_data(s, 201, view_of(warm));
     goto out;
   }
-  if (reg_count() >= g_gw.cfg.max_sandboxes) {
-    session_reply_error(s, 429, "capacity", "the gateway runs its maximum of %u sandboxes", g_gw.cfg.max_sandboxes);
+  if (!handlers_check_capacity(s, ns, 1)) goto out;
+  if (ws_attach(rec, &err) < 0) { /* last: it writes the workspace's record */
+    session_reply_error(s, err.status, err.code, "%s", err.message);
     goto out;
   }
   gw_call_t *call = gw_call_new(s, NULL, NULL);

@@ -42,16 +42,55 @@ static json_t *load_doc(const char *path, int *err) {
   return doc;
 }
 
+static json_t *load_used(const char *path) {
+  json_error_t je;
+  json_t *u = json_load_file(path, 0, &je);
+  if (!json_is_object(u)) {
+    json_decref(u);
+    u = json_object();
+  }
+  return u;
+}
+
 int gw_keystore_open(gw_keystore_t *ks, const char *state_dir) {
   memset(ks, 0, sizeof(*ks));
-  if (snprintf(ks->path, sizeof(ks->path), "%s/keys.json", state_dir) >= (int)sizeof(ks->path))
+  if (snprintf(ks->path, sizeof(ks->path), "%s/keys.json", state_dir) >= (int)sizeof(ks->path) ||
+      snprintf(ks->used_path, sizeof(ks->used_path), "%s/keys.used.json", state_dir) >= (int)sizeof(ks->used_path))
     return -ENAMETOOLONG;
+  ks->used = load_used(ks->used_path);
   return gw_keystore_refresh(ks);
+}
+
+void gw_keys_flush_used(gw_keystore_t *ks) {
+  if (!ks->used || !ks->used_path[0]) return;
+  char *s = json_dumps(ks->used, JSON_COMPACT);
+  if (s) gw_write_atomic(ks->used_path, s, strlen(s), 0600);
+  free(s);
+}
+
+void gw_keys_touch(gw_keystore_t *ks, const char *name, time_t now) {
+  if (!name || !ks->used) return;
+  json_t *persisted = json_object_get(ks->used, name);
+  int stale = !persisted || json_integer_value(persisted) + GW_KEY_USED_EVERY_S <= (json_int_t)now;
+  if (!stale) return;
+  /* drop names no longer in keys.json (revoked), so the file stays bounded by the keys that exist */
+  const char *k;
+  json_t *v, *tmp;
+  json_object_foreach_safe(ks->used, tmp, k, v) {
+    int found = 0;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(json_object_get(ks->doc, "keys"), i, rec) found |= strcmp(json_string_value(json_object_get(rec, "name")) ?: "", k) == 0;
+    if (!found && strcmp(k, name) != 0) json_object_del(ks->used, k);
+  }
+  json_object_set_new(ks->used, name, json_integer((json_int_t)now));
+  gw_keys_flush_used(ks);
 }
 
 void gw_keystore_close(gw_keystore_t *ks) {
   json_decref(ks->doc);
-  ks->doc = NULL;
+  json_decref(ks->used);
+  ks->doc = ks->used = NULL;
 }
 
 int gw_keystore_refresh(gw_keystore_t *ks) {
@@ -253,7 +292,7 @@ int gw_keys_parse_expiry(const char *s, time_t now, int64_t *out) {
 
 static int cli_usage(void) {
   fprintf(stderr,
-          "usage: sluice-gateway keys create NAME [--namespace NS]... [--expires D] [--state-dir DIR]\n"
+          "usage: sluice-gateway keys create NAME [--namespace NS... | --admin] [--expires D] [--state-dir DIR]\n"
           "       sluice-gateway keys list [--state-dir DIR]\n"
           "       sluice-gateway keys revoke NAME [--state-dir DIR]\n");
   return 2;
@@ -264,9 +303,9 @@ static void cli_list(const char *state_dir) {
   if (gw_keystore_open(&ks, state_dir) < 0) return;
   json_t *rec;
   size_t i;
-  printf("%-24s %-24s %-22s %s\n", "NAME", "NAMESPACES", "CREATED", "EXPIRES");
+  printf("%-24s %-24s %-22s %-22s %s\n", "NAME", "NAMESPACES", "CREATED", "EXPIRES", "LAST USED");
   json_array_foreach(json_object_get(ks.doc, "keys"), i, rec) {
-    char nss[256] = "*", exp[32] = "never";
+    char nss[256] = "* (admin)", exp[32] = "never", used[32] = "never";
     json_t *nsl = json_object_get(rec, "namespaces"), *v;
     size_t j, off = 0;
     if (json_array_size(nsl)) {
@@ -275,8 +314,11 @@ static void cli_list(const char *state_dir) {
     }
     json_t *e = json_object_get(rec, "expires_at");
     if (json_is_integer(e)) sl_api_time_str((time_t)json_integer_value(e), exp);
-    printf("%-24s %-24s %-22s %s\n", json_string_value(json_object_get(rec, "name")) ?: "?", nss,
-           json_string_value(json_object_get(rec, "created_at")) ?: "", exp);
+    const char *name = json_string_value(json_object_get(rec, "name")) ?: "?";
+    json_t *u = json_object_get(ks.used, name);
+    if (json_is_integer(u)) sl_api_time_str((time_t)json_integer_value(u), used);
+    printf("%-24s %-24s %-22s %-22s %s\n", name, nss, json_string_value(json_object_get(rec, "created_at")) ?: "", exp,
+           used);
   }
   gw_keystore_close(&ks);
 }
@@ -285,11 +327,12 @@ int gw_keys_cli(int argc, char **argv) {
   static const struct option opts[] = {{"namespace", required_argument, NULL, 'n'},
                                        {"expires", required_argument, NULL, 'e'},
                                        {"state-dir", required_argument, NULL, 's'},
+                                       {"admin", no_argument, NULL, 'a'},
                                        {NULL, 0, NULL, 0}};
   const char *nss[64], *expires = NULL, *state_arg = NULL;
   size_t n_ns = 0;
   char sd[PATH_MAX];
-  int c;
+  int c, admin = 0;
   if (argc < 2) return cli_usage();
   const char *verb = argv[1];
   optind = 2;
@@ -303,6 +346,7 @@ int gw_keys_cli(int argc, char **argv) {
         nss[n_ns++] = optarg;
         break;
       case 'e': expires = optarg; break;
+      case 'a': admin = 1; break;
       case 's': state_arg = optarg; break;
       default: return cli_usage();
     }
@@ -319,6 +363,10 @@ int gw_keys_cli(int argc, char **argv) {
   if (!name || strlen(name) > 64 || !*name) return cli_usage();
   if (strcmp(verb, "create") == 0) {
     int64_t exp = 0;
+    if (admin && n_ns) { /* no --namespace also makes an admin key; --admin says so explicitly */
+      fprintf(stderr, "sluice-gateway: --admin (every namespace) and --namespace exclude each other\n");
+      return 2;
+    }
     char key[GW_KEY_LEN + 1];
     if (expires && gw_keys_parse_expiry(expires, time(NULL), &exp) < 0) {
       fprintf(stderr, "sluice-gateway: bad --expires '%s' (e.g. 30d, 12h, 2026-12-31)\n", expires);

@@ -23,7 +23,11 @@ typedef struct {
   off_t size;
   struct timespec mtime;
   int have_stat;
+  char used_path[4096]; /* STATE/keys.used.json: {NAME: last use (epoch s)}, written by the gateway only */
+  json_t *used;
 } gw_keystore_t;
+
+#define GW_KEY_USED_EVERY_S 60 /* last_used is persisted at most this often per key (and at close) */
 
 /* Opens STATE/keys.json (absent = no keys). 0 or -errno. */
 int gw_keystore_open(gw_keystore_t *ks, const char *state_dir);
@@ -34,6 +38,11 @@ size_t gw_keystore_count(const gw_keystore_t *ks);
 
 /* Looks key up. NULL when unknown; *expired set when it matched but is past expires_at. */
 json_t *gw_keys_verify(gw_keystore_t *ks, const char *key, time_t now, int *expired);
+/* The key named name was used at now: recorded in memory, persisted when the stored time is older than
+ * GW_KEY_USED_EVERY_S (so a key used once shows at once; a busy key costs one write a minute). */
+void gw_keys_touch(gw_keystore_t *ks, const char *name, time_t now);
+/* Writes the recorded last uses (at shutdown). */
+void gw_keys_flush_used(gw_keystore_t *ks);
 /* True when the key record may use namespace ns (unscoped keys may use all). */
 int gw_key_allows_ns(const json_t *rec, const char *ns);
 

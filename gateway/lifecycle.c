@@ -3,8 +3,10 @@
 
 #include "cgroup_cleanup.h"
 #include "culler.h"
+#include "log.h"
 #include "metrics.h"
 #include "net_cleanup.h"
+#include "workspaces.h"
 #include "sluice/api.h"
 #include "sluice/api_packages.h"
 #include "sluice/msg.h"
@@ -120,6 +122,9 @@ static void finish_delete(gw_sandbox_t *sb) {
   }
   if (rmdir(dir) < 0 && errno != ENOENT) fprintf(stderr, "sluice-gateway: rmdir %s: %s\n", dir, strerror(errno));
   zb_sandbox_gone(sb->id, "the sandbox was deleted");
+  ws_release(sb->rec); /* the runner is gone: its workspace can be unmounted */
+  log_event("sandbox_deleted", sb->id, "{s:s, s:s, s:s?}", "name", cmd_name, "namespace", reg_str(sb, "namespace"),
+              "workspace_id", json_string_value(json_object_get(sb->rec, "workspace_id")));
   if (sb->pidw) gw_fdwatch_close(sb->pidw);
   sb->pidw = NULL;
   int n = lc ? lc->n_waiters : 0;
@@ -166,6 +171,7 @@ static void cleanup_step(gw_sandbox_t *sb) {
 static void fail_create(gw_sandbox_t *sb, const char *err) {
   gw_lc_t *lc = sb->lc;
   if (!lc || !lc->create_cb) return;
+  log_event("sandbox_create_failed", sb->id, "{s:s?}", "error", err);
   lc_create_cb cb = lc->create_cb;
   void *ctx = lc->create_ctx;
   lc->create_cb = NULL;
@@ -185,6 +191,7 @@ static void runner_exited(void *ctx) {
   sb->runner_pid = 0;
   if (sb->lc) lws_sul_cancel(&sb->lc->del_sul);
   if (!sb->deleting) {
+    log_event("sandbox_runner_died", sb->id, NULL);
     metrics_runner_died();
     set_error(sb, "the sandbox's runner exited unexpectedly");
     zb_sandbox_gone(sb->id, "the sandbox's runner exited");
@@ -292,6 +299,8 @@ static int spawn_runner(gw_sandbox_t *sb, pid_t *out) {
       sigprocmask(SIG_SETMASK, &all, NULL);
       for (int s = 1; s < NSIG; s++) signal(s, SIG_DFL);
       if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0) _exit(126);
+      /* a workspace is mounted here, before exec: host root, and blocking nobody but this sandbox */
+      if (json_object_get(sb->rec, "workspace_path") && ws_prepare_child(sb->rec) < 0) _exit(125);
       syscall(SYS_close_range, 3, ~0u, 0);
       execv(runner, argv);
       static const char msg[] = "sluice-gateway: cannot execute the runner (sluice-runner next to sluice-gateway)\n";
@@ -404,6 +413,12 @@ void lc_on_hello(const char *id, const json_t *c) {
       lc->create_cb = NULL;
       lws_sul_cancel(&lc->create_sul);
       metrics_create_done(culler_now_ms() - lc->create_t0_ms);
+      if (!sb->hidden)
+        log_event("sandbox_created", sb->id, "{s:s, s:s, s:s, s:I, s:O?, s:s?}", "name", reg_str(sb, "name"),
+                  "namespace", reg_str(sb, "namespace"), "image", reg_str(sb, "image"), "timeout",
+                  json_integer_value(json_object_get(sb->rec, "timeout")), "ttl_seconds",
+                  json_object_get(sb->rec, "ttl_seconds"), "workspace_id",
+                  json_string_value(json_object_get(sb->rec, "workspace_id")));
       culler_touch(sb); /* idle time counts from ready, not from the create */
       cb(lc->create_ctx, sb, NULL);
     }
@@ -463,6 +478,7 @@ static void adopt_one(const char *id) {
   }
   if (pid > 1 && runner_alive(id, (pid_t)pid) && watch_runner(sb, (pid_t)pid) == 0) {
     if (strcmp(reg_status(sb), "error") != 0) reg_set_status(sb, "starting", NULL);
+    log_event("sandbox_adopted", id, "{s:I}", "runner_pid", (json_int_t)pid);
     return;
   }
   sb->runner_dead = 1;

@@ -4,6 +4,7 @@
 #include "jupyter.h"
 #include "culler.h"
 #include "keys.h"
+#include "log.h"
 #include "lifecycle.h"
 #include "metrics.h"
 #include "pool.h"
@@ -12,6 +13,7 @@
 #include "stream_ws.h"
 #include "ws_default.h"
 #include "sluice/msg.h"
+#include "workspaces.h"
 #include "zmq_bridge.h"
 
 #include <errno.h>
@@ -24,8 +26,6 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
-
-#define GW_SHUTDOWN_GRACE_S 20
 
 gw_t g_gw;
 static int g_stop;
@@ -64,17 +64,33 @@ static const struct lws_protocols PROTOCOLS[] = {
 static const struct lws_protocol_vhost_options JWS_DEFAULT = {NULL, NULL, "default", ""};
 static const struct lws_protocol_vhost_options PVO = {NULL, &JWS_DEFAULT, JWS_LEGACY_PROTOCOL, ""};
 
-static void grace_cb(lws_sorted_usec_list_t *sul) { g_stop = 1; }
+static void grace_cb(lws_sorted_usec_list_t *sul) {
+  log_event("shutdown_grace_over", NULL, "{s:I, s:I}", "requests_in_flight", (json_int_t)session_requests_open(),
+            "sandboxes_left", (json_int_t)reg_count());
+  g_stop = 1;
+}
+
+/* --stop-sandboxes: every sandbox (pool members too) goes the way DELETE does. */
+static void stop_all_sandboxes(void) {
+  gw_sandbox_t *victims[1024];
+  size_t n = 0;
+  for (gw_sandbox_t *sb = reg_first(); sb && n < sizeof(victims) / sizeof(victims[0]); sb = sb->next)
+    if (!sb->deleting) victims[n++] = sb;
+  for (size_t i = 0; i < n; i++) lc_delete(victims[i], NULL, NULL);
+}
 
 static void on_signal(void *ctx) {
   int fd = *(int *)ctx;
   struct signalfd_siginfo si;
   while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
     if (!g_gw.shutting_down) {
-      fprintf(stderr, "sluice-gateway: signal %u: finishing requests, then exiting (sandboxes keep running)\n",
-              si.ssi_signo);
+      log_event("shutdown", NULL, "{s:i, s:b, s:I, s:I}", "signal", (int)si.ssi_signo, "stop_sandboxes",
+                g_gw.cfg.stop_sandboxes, "requests_in_flight", (json_int_t)session_requests_open(), "sandboxes",
+                (json_int_t)reg_count());
       g_gw.shutting_down = 1;
-      lws_sul_schedule(g_gw.ctx, 0, &g_grace_sul, grace_cb, (lws_usec_t)GW_SHUTDOWN_GRACE_S * 1000000);
+      pool_stop();
+      if (g_gw.cfg.stop_sandboxes) stop_all_sandboxes();
+      lws_sul_schedule(g_gw.ctx, 0, &g_grace_sul, grace_cb, (lws_usec_t)g_gw.cfg.shutdown_grace_s * 1000000);
     } else {
       g_stop = 1;
     }
@@ -93,24 +109,13 @@ static int ensure_first_key(void) {
 }
 
 static int serve(int argc, char **argv) {
-  static const struct option opts[] = {{"listen", required_argument, NULL, 'l'},
-                                       {"state-dir", required_argument, NULL, 's'},
-                                       {"config", required_argument, NULL, 'c'},
-                                       {NULL, 0, NULL, 0}};
-  const char *listen_arg = NULL, *state_arg = NULL, *config = NULL;
-  int c, rc = 1, sigfd = -1, lockfd = -1;
-  optind = 1;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (c) {
-      case 'l': listen_arg = optarg; break;
-      case 's': state_arg = optarg; break;
-      case 'c': config = optarg; break;
-      default:
-        fprintf(stderr, "usage: sluice-gateway serve [--listen ADDR:PORT] [--state-dir DIR] [--config FILE]\n");
-        return 2;
-    }
+  int rc = 1, sigfd = -1, lockfd = -1;
+  int lrc = gw_config_load(&g_gw.cfg, argc, argv);
+  if (lrc != 0) return lrc > 0 ? 0 : 2;
+  if (log_open(g_gw.cfg.log_file) < 0) {
+    fprintf(stderr, "sluice-gateway: cannot open log file %s\n", g_gw.cfg.log_file);
+    return 2;
   }
-  if (gw_config_load(&g_gw.cfg, config, listen_arg, state_arg) < 0) return 2;
   int err = gw_state_prepare(g_gw.cfg.state_dir);
   if (err < 0 || (err = gw_secret_load(g_gw.cfg.state_dir, g_gw.secret)) < 0) {
     fprintf(stderr, "sluice-gateway: state dir %s: %s\n", g_gw.cfg.state_dir, strerror(-err));
@@ -157,6 +162,7 @@ static int serve(int argc, char **argv) {
   if (sigfd < 0 || !gw_fdwatch_new(sigfd, 1, on_signal, &sigfd)) goto out;
   if (zb_init() < 0) goto out;
   lc_adopt_all();
+  ws_reconcile(); /* after adoption: a workspace nobody holds any more is unmounted */
   metrics_start();
   culler_start(); /* after adoption: overdue sandboxes go now */
   pool_start();  /* after adoption: adopted pool members count */
@@ -171,7 +177,9 @@ static int serve(int argc, char **argv) {
 
   while (!g_stop) {
     if (lws_service(g_gw.ctx, 0) < 0) break;
-    if (g_gw.shutting_down && gw_calls_outstanding() == 0) break;
+    if (g_gw.shutting_down && gw_calls_outstanding() == 0 && session_requests_open() == 0 &&
+        (!g_gw.cfg.stop_sandboxes || reg_count() == 0))
+      break;
   }
   rc = 0;
 out:
@@ -182,9 +190,12 @@ out:
     lws_sul_cancel(&g_grace_sul);
     lws_context_destroy(g_gw.ctx);
   }
+  gw_keys_flush_used(&g_gw.keys);
   gw_keystore_close(&g_gw.keys);
+  log_event("stopped", NULL, "{s:I}", "sandboxes_left_running", (json_int_t)reg_count());
   gw_config_free(&g_gw.cfg);
   if (lockfd >= 0) close(lockfd);
+  log_close();
   return rc;
 }
 
@@ -192,8 +203,8 @@ int main(int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "serve") == 0) return serve(argc - 1, argv + 1);
   if (argc >= 2 && strcmp(argv[1], "keys") == 0) return gw_keys_cli(argc - 1, argv + 1);
   fprintf(stderr,
-          "usage: sluice-gateway serve [--listen ADDR:PORT] [--state-dir DIR] [--config FILE]\n"
-          "       sluice-gateway keys create NAME [--namespace NS]... [--expires D] [--state-dir DIR]\n"
+          "usage: sluice-gateway serve [--config FILE] [--SETTING VALUE]... (serve --help lists them)\n"
+          "       sluice-gateway keys create NAME [--namespace NS... | --admin] [--expires D] [--state-dir DIR]\n"
           "       sluice-gateway keys list [--state-dir DIR] | keys revoke NAME [--state-dir DIR]\n");
   return 2;
 }

@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "gateway.h"
+#include "handlers.h"
 #include "registry.h"
 #include "zmq_bridge.h"
 
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CLASS_LEN 24
+#define CLASS_LEN METRICS_CLASS_LEN
 
 typedef struct {
   char cls[CLASS_LEN];
@@ -22,6 +23,20 @@ typedef struct {
 
 static const double BUCKETS[] = {0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 #define N_BUCKETS (sizeof(BUCKETS) / sizeof(BUCKETS[0]))
+static const double REQ_BUCKETS[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+#define N_REQ_BUCKETS (sizeof(REQ_BUCKETS) / sizeof(REQ_BUCKETS[0]))
+
+typedef struct {
+  char cls[CLASS_LEN];
+  uint64_t b[N_REQ_BUCKETS]; /* per bucket; cumulated at render time */
+  uint64_t count;
+  double sum;
+} lat_t;
+
+typedef struct {
+  char code[40];
+  uint64_t n;
+} code_t;
 
 static struct {
   time_t started;
@@ -33,6 +48,11 @@ static struct {
   uint64_t hist[N_BUCKETS]; /* cumulative at render time, per bucket here */
   uint64_t hist_count;
   double hist_sum;
+  lat_t lat[METRICS_MAX_CLASSES];
+  size_t n_lat;
+  code_t codes[METRICS_MAX_CODES];
+  size_t n_codes;
+  uint64_t bytes_out;
 } M;
 
 void metrics_start(void) {
@@ -88,9 +108,44 @@ static series_t *series_get(const char *cls, int status, int may_add) {
   return x;
 }
 
-void metrics_request(const gw_session_t *s) {
-  char cls[CLASS_LEN];
-  metrics_route_class(s->match.route ? s->match.route->pattern : NULL, cls, sizeof(cls));
+static lat_t *lat_get(const char *cls) {
+  for (size_t i = 0; i < M.n_lat; i++)
+    if (strcmp(M.lat[i].cls, cls) == 0) return &M.lat[i];
+  if (M.n_lat == METRICS_MAX_CLASSES) return lat_get("other");
+  lat_t *l = &M.lat[M.n_lat++];
+  /* the last slot is kept for the catch-all */
+  snprintf(l->cls, sizeof(l->cls), "%s", M.n_lat == METRICS_MAX_CLASSES ? "other" : cls);
+  return l;
+}
+
+static void count_code(const char *code) {
+  size_t i;
+  for (i = 0; i < M.n_codes; i++)
+    if (strcmp(M.codes[i].code, code) == 0) break;
+  if (i == M.n_codes) {
+    if (M.n_codes == METRICS_MAX_CODES) {
+      if (strcmp(code, "other") != 0) count_code("other");
+      return;
+    }
+    snprintf(M.codes[M.n_codes].code, sizeof(M.codes[0].code), "%s", M.n_codes == METRICS_MAX_CODES - 1 ? "other" : code);
+    i = M.n_codes++;
+  }
+  M.codes[i].n++;
+}
+
+void metrics_bytes_out(size_t n) { M.bytes_out += n; }
+
+void metrics_request(const gw_session_t *s, const char *cls, double ms) {
+  lat_t *l = lat_get(cls);
+  double sec = ms / 1000.0;
+  l->count++;
+  l->sum += sec;
+  for (size_t i = 0; i < N_REQ_BUCKETS; i++)
+    if (sec <= REQ_BUCKETS[i]) {
+      l->b[i]++;
+      break;
+    }
+  if (s->err_code[0]) count_code(s->err_code);
   int status = s->status ? s->status : (s->writer && !s->replied ? 200 : 0);
   if (strcmp(cls, "exec") == 0) M.exec_exec++;
   else if (strcmp(cls, "code") == 0) M.exec_code++;
@@ -229,6 +284,28 @@ char *metrics_render(size_t *len) {
   for (size_t i = 0; i < M.n_series; i++)
     put(&o, "sluice_http_requests_total{class=\"%s\",status=\"%d\"} %llu\n", M.series[i].cls, M.series[i].status,
         (unsigned long long)M.series[i].n);
+  put(&o, "# HELP sluice_http_request_duration_seconds Time from a request's headers to its end, by route class.\n"
+          "# TYPE sluice_http_request_duration_seconds histogram\n");
+  for (size_t k = 0; k < M.n_lat; k++) {
+    const lat_t *l = &M.lat[k];
+    uint64_t c = 0;
+    for (size_t i = 0; i < N_REQ_BUCKETS; i++) {
+      c += l->b[i];
+      put(&o, "sluice_http_request_duration_seconds_bucket{class=\"%s\",le=\"%g\"} %llu\n", l->cls, REQ_BUCKETS[i],
+          (unsigned long long)c);
+    }
+    put(&o, "sluice_http_request_duration_seconds_bucket{class=\"%s\",le=\"+Inf\"} %llu\n"
+            "sluice_http_request_duration_seconds_sum{class=\"%s\"} %.6f\n"
+            "sluice_http_request_duration_seconds_count{class=\"%s\"} %llu\n",
+        l->cls, (unsigned long long)l->count, l->cls, l->sum, l->cls, (unsigned long long)l->count);
+  }
+  put(&o, "# HELP sluice_http_errors_total Error replies, by error code.\n# TYPE sluice_http_errors_total counter\n");
+  for (size_t i = 0; i < M.n_codes; i++)
+    put(&o, "sluice_http_errors_total{code=\"%s\"} %llu\n", M.codes[i].code, (unsigned long long)M.codes[i].n);
+  counter(&o, "sluice_http_response_bytes_total", "Bytes of replies written to HTTP clients (buffered and streamed).",
+          M.bytes_out);
+  gauge(&o, "sluice_executions_in_flight", "code/exec/run requests being served.", (double)handlers_exec_inflight());
+  gauge(&o, "sluice_executions_max", "The configured max_executions (0: unbounded).", (double)g_gw.cfg.max_executions);
   gauge(&o, "sluice_runner_requests_pending", "Requests to runners awaiting their reply.", (double)zb_pending_count());
   gauge(&o, "process_resident_memory_bytes", "Resident memory of the gateway process.", (double)metrics_rss_bytes());
   gauge(&o, "process_start_time_seconds", "Start time of the gateway (Unix seconds).", (double)M.started);

@@ -18,6 +18,9 @@
 #include "session.h"
 
 #define METRICS_MAX_SERIES 256
+#define METRICS_CLASS_LEN 24
+#define METRICS_MAX_CLASSES 48   /* latency histograms; later classes count as "other" */
+#define METRICS_MAX_CODES 64     /* error codes; later ones count as "other" */
 #define METRICS_MAX_TEXT (1u << 20)
 
 /* Records the start time (uptime is measured from here). */
@@ -25,8 +28,11 @@ void metrics_start(void);
 time_t metrics_started_at(void);
 int64_t metrics_uptime_s(void);
 
-/* A request of s is over (session_reset): counts it by route class and status, and executions. */
-void metrics_request(const gw_session_t *s);
+/* A request of s (route class cls) is over after ms (session_reset): counts it by route class and
+ * status, its latency, its error code, and executions. */
+void metrics_request(const gw_session_t *s, const char *cls, double ms);
+/* n bytes of a reply went to an HTTP client (buffered or streamed). */
+void metrics_bytes_out(size_t n);
 /* The route class of a route pattern ("/api/v1/sandboxes/{sb}/files/content" → "files"); into out. */
 void metrics_route_class(const char *pattern, char *out, size_t len);
 

@@ -40,6 +40,8 @@ static const gw_route_t ROUTES[] = {
     {GW_M_POST, "/api/v1/run", GW_R_RUN, GW_RF_JSON_BODY},
     {GW_M_GET, "/api/v1/status", GW_R_STATUS, 0},
     {GW_M_GET, "/api/v1/images", GW_R_IMAGES, 0},
+    {GW_M_GET, "/api/v1/workspaces", GW_R_WS_LIST, 0},
+    {GW_M_DELETE, "/api/v1/workspaces/{id}", GW_R_WS_DELETE, 0},
     {GW_M_GET, "/metrics", GW_R_METRICS, 0},
     {GW_M_GET, "/api", GW_R_JP_API, GW_RF_JUPYTER},
     {GW_M_GET, "/api/kernelspecs", GW_R_JP_SPECS, GW_RF_JUPYTER},

@@ -64,6 +64,8 @@ typedef enum {
   GW_R_METRICS,
   GW_R_PKG_INSTALL,
   GW_R_PKG_LIST,
+  GW_R_WS_LIST,
+  GW_R_WS_DELETE,
   GW_R__COUNT
 } gw_route_id_t;
 

@@ -6,6 +6,7 @@
 #include "gateway.h"
 #include "handlers.h"
 #include "http_util.h"
+#include "log.h"
 #include "metrics.h"
 #include "sluice/api.h"
 #include "stream_resp.h"
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define SESSION_WRITE_CHUNK (32u << 10)
 /* past this much over the limit we stop reading a rejected body and close instead */
@@ -51,8 +53,26 @@ void gw_call_finish(gw_call_t *c) {
   g_calls--;
 }
 
+static int64_t mono_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static size_t g_open_requests; /* requests received and not yet over (answered or abandoned) */
+
+size_t session_requests_open(void) { return g_open_requests; }
+
 static void session_reset(gw_session_t *s) {
-  if (s->path[0]) metrics_request(s); /* a request ends (answered, or its client left) */
+  if (s->open_counted && g_open_requests) g_open_requests--;
+  if (s->path[0]) { /* a request ends (answered, or its client left) */
+    char cls[METRICS_CLASS_LEN];
+    double ms = (double)(mono_us() - s->t0_us) / 1000.0;
+    metrics_route_class(s->match.route ? s->match.route->pattern : NULL, cls, sizeof(cls));
+    metrics_request(s, cls, ms);
+    log_request(s, ms, cls);
+  }
+  if (s->exec_counted) handlers_exec_done();
   if (s->call) {
     gw_call_t *c = s->call;
     c->s = NULL; /* the work goes on; its completion frees the call */
@@ -107,6 +127,7 @@ void session_reply_error(gw_session_t *s, int status, const char *code, const ch
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
   va_end(ap);
+  if (s) snprintf(s->err_code, sizeof(s->err_code), "%s", code);
   /* Jupyter routes answer in Kernel Gateway's shape, which jupyter_server reads */
   if (s && s->match.route && (s->match.route->flags & GW_RF_JUPYTER))
     session_reply_json(s, status, json_pack("{s:s, s:s}", "reason", code, "message", msg));
@@ -159,6 +180,9 @@ int session_on_http(gw_session_t *s, struct lws *wsi, const char *uri, size_t le
   s->wsi = wsi;
   session_reset(s);
   s->active = 1;
+  s->t0_us = mono_us();
+  s->open_counted = 1;
+  g_open_requests++;
   static const gw_method_t METHODS[] = {GW_M_GET, GW_M_POST, GW_M_OTHER, GW_M_PUT, GW_M_OTHER,
                                         GW_M_DELETE, GW_M_OTHER, GW_M_HEAD};
   int m = lws_http_get_uri_and_method(wsi, &muri, &mlen);
@@ -301,6 +325,7 @@ int session_on_writeable(gw_session_t *s) {
   size_t left = s->resp_len - s->resp_off;
   size_t n = left > SESSION_WRITE_CHUNK ? SESSION_WRITE_CHUNK : left;
   int final = n == left;
+  metrics_bytes_out(n);
   /* the bytes before the chunk were already sent, so they serve as lws's LWS_PRE headroom */
   unsigned char *chunk = s->resp + LWS_PRE + s->resp_off;
   if (n && lws_write(s->wsi, chunk, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n) return -1;

@@ -63,6 +63,12 @@ typedef struct gw_session {
   int (*writer)(struct gw_session *s);
   void (*on_detach)(gw_call_t *call);
   struct gw_stream *stream; /* a streamed reply (stream_resp.h), owned; NULL for a buffered one */
+  /* for the request's log line and metrics (log.h, metrics.h) */
+  int64_t t0_us;            /* monotonic start */
+  char sandbox_id[37];      /* the sandbox the request addressed or created, "" when none */
+  char err_code[40];        /* the error code replied, "" when none */
+  int exec_counted;         /* counted in the executions in flight (handlers.c) */
+  int open_counted;         /* counted in session_requests_open */
 } gw_session_t;
 
 /* lws entry points (called from the protocol callback in main.c). Return what the callback returns. */
@@ -91,5 +97,7 @@ gw_call_t *gw_call_new(gw_session_t *s, void *data, void (*data_free)(void *));
 void gw_call_finish(gw_call_t *call);
 /* Calls not finished yet (a graceful shutdown waits for them). */
 size_t gw_calls_outstanding(void);
+/* HTTP requests received and not over yet (a graceful stop waits for them: main.c). */
+size_t session_requests_open(void);
 
 #endif

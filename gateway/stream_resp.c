@@ -1,6 +1,8 @@
 /* stream_resp.c — a streamed HTTP response body with a bounded queue (stream_resp.h). */
 #include "stream_resp.h"
 
+#include "metrics.h"
+
 #include "zmq_bridge.h"
 
 #include <errno.h>
@@ -122,6 +124,7 @@ static int write_some(gw_session_t *s, gw_stream_t *st) {
   int w = lws_write(s->wsi, p, len, LWS_WRITE_HTTP);
   free(buf);
   if (w < (int)len) return -1;
+  metrics_bytes_out(n);
   c->off += n;
   st->queued -= n;
   if (c->off == c->len) {

@@ -170,6 +170,10 @@ int sl_config_load(sl_config_t *c, int argc, char **argv, char *err, size_t errl
   if (!c->workdir || c->workdir[0] != '/') c->workdir = json_string_value(json_object_get(c->image, "workdir"));
   if (!c->workdir || c->workdir[0] != '/') c->workdir = "/";
 
+  c->workspace = json_string_value(json_object_get(c->sandbox, "workspace_path"));
+  if (c->workspace && (c->workspace[0] != '/' || strstr(c->workspace, "..")))
+    return fail(err, errlen, -EINVAL, "%s", "sandbox.json: workspace_path must be an absolute path");
+
   if (!(c->env = json_object())) return -ENOMEM;
   if (merge_env(c->env, json_object_get(c->image, "env")) < 0 ||
       merge_env(c->env, json_object_get(c->sandbox, "env")) < 0)

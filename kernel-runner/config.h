@@ -34,6 +34,7 @@ typedef struct {
   size_t keylen;
   char hostname[65];
   const char *workdir;            /* borrowed from sandbox/image json */
+  const char *workspace;          /* sandbox.json "workspace_path": the gateway's mounted workspace (host path), or NULL */
   unsigned long uid_base;
   uid_t uid;                      /* who runs user code inside: 0 (root of the user namespace, mapped to
                                      uid_base) unless pod_non_root/container_non_root ask for the image's

@@ -20,6 +20,7 @@
 #define BASE "/tmp"           /* in our own mount namespace only; pivot_root moves it away again */
 #define NEW "/newroot"
 #define OLD "/oldroot"
+#define SL_WORKSPACE_MOUNT "/workspace"
 #define RW "/rw"              /* the shared writable tmpfs (ephemeral-storage), outside the new root */
 
 /* Paths masked in /proc (runc CVE-2025-52881 / CVE-2025-31133 class; isolation.md). */
@@ -195,6 +196,23 @@ static int step_tmpfs(ctx_t *c) {
   return 0;
 }
 
+/* The persistent workspace (mounted on the host by the gateway, gateway/workspaces.c) at /workspace,
+ * read-write, owned by the user running code (the gateway gave its root to this sandbox's uid 0). */
+static int step_workspace(ctx_t *c) {
+  char from[PATH_MAX], to[PATH_MAX];
+  const char *ws = c->spec->workspace;
+  if (!ws) return 0;
+  snprintf(from, sizeof from, OLD "%s", ws);
+  snprintf(to, sizeof to, NEW "%s", SL_WORKSPACE_MOUNT);
+  int rc = sl_mkdir_p(to, 0755);
+  if (rc < 0) return failf(c, rc, "mkdir", SL_WORKSPACE_MOUNT);
+  if (mount(from, to, NULL, MS_BIND, NULL) < 0) return failf(c, -errno, "bind workspace", ws);
+  if (mount(NULL, to, NULL, MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | locked_flags(to), NULL) < 0)
+    return failf(c, -errno, "remount workspace", SL_WORKSPACE_MOUNT);
+  if (chown(to, c->spec->uid, c->spec->gid) < 0) return failf(c, -errno, "chown", SL_WORKSPACE_MOUNT);
+  return 0;
+}
+
 static int step_dev(ctx_t *c) {
   char to[PATH_MAX], from[PATH_MAX];
   int rc = tmpfs_at(NEW "/dev", "size=1m,mode=0755", MS_NOSUID | MS_NOEXEC);
@@ -282,7 +300,7 @@ static int step_pivot(ctx_t *c) {
 int sl_ns_mount_init_child(const sl_mount_spec_t *spec, char *err, size_t errlen) {
   ctx_t c = {spec, err, errlen};
   /* order matters: /dev before /proc (masks bind /dev/null), /etc files before the root goes read-only */
-  int (*const steps[])(ctx_t *) = {step_base, step_binds, step_symlinks, step_tmpfs,
+  int (*const steps[])(ctx_t *) = {step_base, step_binds, step_symlinks, step_tmpfs, step_workspace,
                                    step_dev,  step_proc,  step_etc,      step_pivot};
   for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
     int rc = steps[i](&c);

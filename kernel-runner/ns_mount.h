@@ -19,6 +19,7 @@ typedef struct {
   uid_t uid;                /* the user running code inside (owner of tmpfs entries marked "owned") */
   gid_t gid;
   uint64_t storage;         /* limits.ephemeral-storage in bytes, 0 = the image's per-tmpfs sizes */
+  const char *workspace;    /* host path of the mounted workspace, bound read-write at /workspace; NULL = none */
 } sl_mount_spec_t;
 
 /* Runs in the child (root of its user namespace, in its new mount and pid namespaces). On failure

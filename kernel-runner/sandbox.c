@@ -44,7 +44,8 @@ static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, const s
   if ((rc = sl_ns_uts_init_child(cfg->hostname)) < 0) { snprintf(err, sizeof err, "hostname: %s", strerror(-rc)); goto fail; }
   if ((rc = sl_ns_net_init_child()) < 0) { snprintf(err, sizeof err, "loopback: %s", strerror(-rc)); goto fail; }
   if ((rc = sl_net_init_child(net)) < 0) { snprintf(err, sizeof err, "eth0: %s", strerror(-rc)); goto fail; }
-  sl_mount_spec_t ms = {sl_config_rootfs(cfg), cfg->drivers_dir, cfg->hostname, cfg->uid, cfg->gid, cfg->limits.storage};
+  sl_mount_spec_t ms = {sl_config_rootfs(cfg), cfg->drivers_dir, cfg->hostname, cfg->uid, cfg->gid, cfg->limits.storage,
+                        cfg->workspace};
   if (sl_ns_mount_init_child(&ms, err, sizeof err) < 0) goto fail;
   /* a fresh image for init: no runner heap, no argv with host paths visible as /proc/1/cmdline */
   char ctlnum[16], uid[16], gid[16], caps[24];

@@ -11,8 +11,8 @@ pkgs=(build-essential cmake pkg-config git
       python3 python3-jupyter-client python3-ipython python3-numpy python3-matplotlib python3-pandas
       python3-httpx python3-websockets python3-pytest python3-zmq python3-pip
       python3-jupyter-server python3-nbclient python3-nbformat python3-ipykernel python3-tornado
-      python3-notebook chromium
-      procps iproute2 nftables bubblewrap curl nodejs)
+      python3-notebook chromium python3-prometheus-client
+      procps iproute2 nftables bubblewrap curl nodejs e2fsprogs mount)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -46,9 +46,12 @@ def create_key(state_dir, name="test", namespaces=()):
 class Gateway:
     """One real sluice-gateway process on 127.0.0.1:<ephemeral>."""
 
-    def __init__(self, state_dir, config=None):
+    def __init__(self, state_dir, config=None, args=(), env=None, config_path=None):
         self.state_dir = state_dir
         self.config = config
+        self.args = list(args)          # more serve flags (--setting value)
+        self.env = env                  # extra environment (SLUICE_<SETTING>)
+        self.config_path = config_path  # an existing config file (e.g. TOML) instead of config
         self.proc = None
         self.url = None
         self.lines = []
@@ -60,8 +63,12 @@ class Gateway:
             with open(path, "w") as f:
                 json.dump(self.config, f)
             args += ["--config", os.path.abspath(path)]
+        elif self.config_path:
+            args += ["--config", self.config_path]
+        args += self.args
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=None, text=True,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         found = threading.Event()
 
         def reader():
