@@ -29,6 +29,7 @@ fail:
 void gw_fdwatch_close(gw_fdwatch_t *w) {
   if (!w) return;
   w->cb = NULL;
+  w->closed = NULL;
   w->ctx = NULL;
   if (w->wsi) lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
@@ -42,6 +43,7 @@ int gw_fdwatch_callback(struct lws *wsi, enum lws_callback_reasons reason, void 
     case LWS_CALLBACK_RAW_CLOSE_FILE:
       if (!w) return 0;
       lws_set_opaque_user_data(wsi, NULL);
+      if (w->closed) w->closed(w->ctx);
       /* lws does not close adopted file descriptors; their owner does */
       if (w->own_fd && close(w->fd) < 0) lwsl_warn("fdwatch: close(%d): %s\n", w->fd, strerror(errno));
       free(w);

@@ -29,6 +29,7 @@ typedef struct gw_fdwatch {
   int own_fd;
   struct lws *wsi;
   void (*cb)(void *ctx);
+  void (*closed)(void *ctx); /* optional: the loop closed the watch (timeout, error) before gw_fdwatch_close */
   void *ctx;
 } gw_fdwatch_t;
 

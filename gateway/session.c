@@ -6,6 +6,7 @@
 #include "gateway.h"
 #include "handlers.h"
 #include "http_util.h"
+#include "linger.h"
 #include "log.h"
 #include "metrics.h"
 #include "sluice/api.h"
@@ -337,7 +338,10 @@ int session_on_writeable(gw_session_t *s) {
   int close_after = s->close_after;
   s->active = 0;
   session_reset(s);
-  if (close_after) return -1;
+  if (close_after) {
+    gw_linger_close(s->wsi); /* the client may still be sending the body we refused */
+    return -1;
+  }
   return lws_http_transaction_completed(s->wsi) ? -1 : 0;
 }
 
