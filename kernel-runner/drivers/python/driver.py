@@ -8,6 +8,7 @@ have the same interface: Backend(emit, channel).execute(id, code, silent, store_
 (status, execution_count). SIGINT raises KeyboardInterrupt only while a cell runs (interrupt, timeout).
 """
 import ast
+import base64
 import builtins
 import importlib
 import json
@@ -19,6 +20,14 @@ import traceback
 
 _REQ_FD, _EV_FD = 3, 4
 _THIS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _json_default(obj):
+    """Binary display data (_repr_png_/_jpeg_/_pdf_ return bytes) travels as base64, as jupyter_client's
+    json_default sends it; anything else JSON cannot carry becomes its repr."""
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return base64.b64encode(obj).decode("ascii")
+    return repr(obj)
 
 
 class Channel:
@@ -36,7 +45,7 @@ class Channel:
             except Exception:
                 pass
         # lone surrogates cannot travel as JSON: replace them rather than break the protocol
-        line = json.dumps(event, ensure_ascii=False, default=repr).encode("utf-8", "replace") + b"\n"
+        line = json.dumps(event, ensure_ascii=False, default=_json_default).encode("utf-8", "replace") + b"\n"
         view = memoryview(line)
         while view:
             n = os.write(self.events.fileno(), view)
