@@ -67,6 +67,7 @@ typedef struct sws_req {
   int64_t pid;         /* process_start: once started */
   int proc_waiting;    /* process_start: the get {wait} is pending */
   int cut, saw_error;
+  int input_pending;   /* code: its input() asked the client (input_request), no input_reply yet */
 } sws_req_t;
 
 /* lws callback of SWS_PROTOCOL. */

@@ -1,7 +1,8 @@
 /* stream_ws_reqs.c — the requests of the native streaming websocket (stream_ws.h): each becomes one
  * runner op through the ZMQ bridge, whose events come back as this socket's events for that id.
  *   code          execute_request → stdout/stderr {text}, result, error {name, value, traceback},
- *                 done {execution_count, truncated}
+ *                 input_request {prompt, password} (with allow_stdin), done {execution_count, truncated}
+ *   input_reply   → sluice_stdin_request for the waiting code request of that id (no event of its own)
  *   exec          sluice_exec_request → stdout/stderr {data}, done {exit_code, cwd, duration_ms, ...}
  *   interrupt     interrupt_request → done {interrupted}
  *   process_start sluice_proc_request start → started {pid}; then get {wait} → stdout/stderr {data}
@@ -64,10 +65,26 @@ static void req_fail(void *ctx, int status, const char *code, const char *messag
 
 /* ---- code */
 
+/* Answers the input() that r's cell waits in: content {value} or {error} (EOFError), stolen. */
+static void stdin_answer(sws_req_t *r, json_t *content) {
+  r->input_pending = 0;
+  if (content) json_object_set_new(content, "msg_id", json_string(r->flow_id));
+  zb_request(r->sb_id, SL_OP_STDIN_REQUEST, content, &NOOP_H, NULL, SWS_PROC_TIMEOUT_MS);
+}
+
 static void code_event(void *ctx, const sl_msg_t *m) {
   sws_req_t *r = ctx;
-  if (!r->c) return;
   const char *type = sl_msg_type(m);
+  if (!strcmp(type, SL_OP_INPUT_REQUEST)) { /* only sent for allow_stdin */
+    if (!r->c) return stdin_answer(r, json_pack("{s:s}", "error", "input(): the client that was asked disconnected"));
+    r->input_pending = 1;
+    sws_send(r->c, "input_request", r->id,
+             json_pack("{s:O?, s:b}", "prompt", json_object_get(m->content, "prompt"), "password",
+                       json_is_true(json_object_get(m->content, "password"))),
+             0);
+    return;
+  }
+  if (!r->c) return;
   json_t *e = sl_sf_code_event(type, m->content);
   if (!e) return;
   if (!strcmp(type, SL_OP_ERROR)) r->saw_error = 1;
@@ -190,7 +207,21 @@ static const zb_handlers_t PROC_START_H = {NULL, proc_start_reply, req_fail};
 
 /* ---- start / cancel */
 
+/* input_reply: to the code request of the same id whose input() waits. */
+static void input_reply(sws_conn_t *c, sl_sf_req_t *q) {
+  sws_req_t *r = c->reqs;
+  while (r && !(r->type == SL_SF_CODE && r->input_pending && !strcmp(r->id, q->id))) r = r->next;
+  if (!r) {
+    sws_send(c, "error", q->id,
+             json_pack("{s:s, s:s}", "name", "not_waiting", "value", "no input() of this request waits for an answer"), 0);
+    return;
+  }
+  stdin_answer(r, q->content);
+  q->content = NULL;
+}
+
 void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
+  if (q->type == SL_SF_INPUT_REPLY) return input_reply(c, q);
   if (c->n_reqs >= SWS_MAX_REQS) {
     sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "too_many", "value", "too many requests in flight on this socket"), 0);
     return;
@@ -217,7 +248,8 @@ void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
     case SL_SF_INTERRUPT: h = &INTERRUPT_H, op = SL_OP_INTERRUPT_REQUEST; break;
     case SL_SF_PROC_START: h = &PROC_START_H; break;
     case SL_SF_STDIN:
-    case SL_SF_SIGNAL: break;
+    case SL_SF_SIGNAL:
+    case SL_SF_INPUT_REPLY: break;
   }
   json_t *content = q->content;
   q->content = NULL;
@@ -246,6 +278,7 @@ void sws_reqs_cancel(sws_conn_t *c) {
   while (c->reqs) {
     sws_req_t *r = c->reqs;
     if (r->flow_id[0] && c->runner_paused) zb_flow(c->sb_id, r->flow_id, 0);
+    if (r->input_pending) stdin_answer(r, json_pack("{s:s}", "error", "input(): the client that was asked disconnected"));
     if (r->type == SL_SF_CODE && !interrupted) {
       /* the cell would otherwise run on for no one (an interrupt stops the running one) */
       zb_request(c->sb_id, SL_OP_INTERRUPT_REQUEST,

@@ -15,7 +15,8 @@ static const struct {
   const char *name;
   sl_sf_type_t type;
 } TYPES[] = {{"code", SL_SF_CODE},       {"exec", SL_SF_EXEC},   {"interrupt", SL_SF_INTERRUPT},
-             {"process_start", SL_SF_PROC_START}, {"stdin", SL_SF_STDIN}, {"signal", SL_SF_SIGNAL}};
+             {"process_start", SL_SF_PROC_START}, {"stdin", SL_SF_STDIN}, {"signal", SL_SF_SIGNAL},
+             {"input_reply", SL_SF_INPUT_REPLY}};
 
 void sl_sf_req_clear(sl_sf_req_t *r) {
   if (!r) return;
@@ -126,6 +127,40 @@ static int parse_interrupt(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
   return r->content ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
 }
 
+/* The answer to an input_request: {value} (a string of at most SL_SF_MAX_INPUT bytes) or {eof: true}
+ * (EOFError in the cell); content {value} or {error}. */
+static int parse_input_reply(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
+  static const char *const known[] = {"value", "eof", NULL};
+  if (check_only(b, known, err) < 0) return -1;
+  json_t *value = json_object_get(b, "value"), *eof = json_object_get(b, "eof");
+  if (value && json_is_true(eof)) return sl_api_fail(err, 400, "invalid_input", "give 'value' or 'eof', not both");
+  if (json_is_true(eof)) {
+    r->content = json_pack("{s:s}", "error", "input(): the client sent end of file");
+  } else {
+    if (!json_is_string(value) || json_string_length(value) > SL_SF_MAX_INPUT)
+      return sl_api_fail(err, 400, "invalid_input", "'value' must be a string of at most %u bytes (or eof: true)",
+                         SL_SF_MAX_INPUT);
+    r->content = json_pack("{s:O}", "value", value);
+  }
+  return r->content ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
+}
+
+/* A code request: the code route's fields, plus allow_stdin for this socket. */
+static int parse_code(json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
+  json_t *allow = json_incref(json_object_get(b, "allow_stdin"));
+  json_object_del(b, "allow_stdin");
+  int rc = -1;
+  if (allow && !json_is_boolean(allow)) {
+    sl_api_fail(err, 400, "invalid_request", "'allow_stdin' must be a boolean");
+    goto out;
+  }
+  rc = sl_api_parse_code(b, &r->content, &r->timeout_ms, err);
+  if (rc == 0 && json_is_true(allow)) json_object_set_new(r->content, "allow_stdin", json_true());
+out:
+  json_decref(allow);
+  return rc;
+}
+
 int sl_sf_parse(const char *buf, size_t len, sl_sf_req_t *out, sl_api_err_t *err) {
   memset(out, 0, sizeof(*out));
   if (len > SL_SF_MAX_FRAME) return sl_api_fail(err, 400, "invalid_frame", "frame over %u bytes", SL_SF_MAX_FRAME);
@@ -147,14 +182,14 @@ int sl_sf_parse(const char *buf, size_t len, sl_sf_req_t *out, sl_api_err_t *err
   size_t i = 0, n = sizeof(TYPES) / sizeof(TYPES[0]);
   while (type && i < n && strcmp(TYPES[i].name, type)) i++;
   if (!type || i == n) {
-    sl_api_fail(err, 400, "invalid_type", "'type' must be one of code, exec, interrupt, process_start, stdin, signal");
+    sl_api_fail(err, 400, "invalid_type", "'type' must be one of code, exec, interrupt, process_start, stdin, signal, input_reply");
     goto out;
   }
   out->type = TYPES[i].type;
   json_object_del(b, "type");
   json_object_del(b, "id");
   switch (out->type) {
-    case SL_SF_CODE: rc = sl_api_parse_code(b, &out->content, &out->timeout_ms, err); break;
+    case SL_SF_CODE: rc = parse_code(b, out, err); break;
     case SL_SF_EXEC:
       rc = sl_api_parse_exec(b, &out->content, err);
       if (rc == 0) out->timeout_ms = (uint32_t)json_integer_value(json_object_get(out->content, "timeout_ms"));
@@ -163,6 +198,7 @@ int sl_sf_parse(const char *buf, size_t len, sl_sf_req_t *out, sl_api_err_t *err
     case SL_SF_PROC_START: rc = parse_proc_start(b, out, err); break;
     case SL_SF_STDIN: rc = parse_stdin(b, out, err); break;
     case SL_SF_SIGNAL: rc = parse_signal(b, out, err); break;
+    case SL_SF_INPUT_REPLY: rc = parse_input_reply(b, out, err); break;
   }
   if (rc < 0) sl_sf_req_clear(out);
 out:

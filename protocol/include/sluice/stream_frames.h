@@ -6,6 +6,8 @@
  * SL_SF_ID_MAX bytes, or an integer, kept as its decimal text); every event answering it carries it.
  * Requests and the runner op each becomes (shapes of protocol/include/sluice/ops.h):
  *   code          fields of POST /code (sl_api_parse_code)   → execute_request
+ *                 + allow_stdin (bool, default false): input() asks this socket (input_request event)
+ *   input_reply   {value? | eof: true}; id = the waiting code request's id → sluice_stdin_request
  *   exec          fields of POST /exec (sl_api_parse_exec)   → sluice_exec_request
  *   interrupt     {context_id?}                              → interrupt_request
  *   process_start {cmd, cwd?, envs?}                         → sluice_proc_request {op: start}
@@ -28,6 +30,8 @@
 #define SL_SF_ID_MAX 128
 /* a code request carries at most SL_OP_MAX_CODE_BYTES of code; JSON escaping may double it */
 #define SL_SF_MAX_FRAME ((8u << 20) + (64u << 10))
+/* the longest answer to input() (a line a person or an agent types, not a file) */
+#define SL_SF_MAX_INPUT (64u << 10)
 
 typedef enum {
   SL_SF_CODE,
@@ -36,6 +40,7 @@ typedef enum {
   SL_SF_PROC_START,
   SL_SF_STDIN,
   SL_SF_SIGNAL,
+  SL_SF_INPUT_REPLY,
 } sl_sf_type_t;
 
 typedef struct {
