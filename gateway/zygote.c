@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -70,6 +71,21 @@ static void free_strv(char **v) {
   free(v);
 }
 
+/* A sealed memfd holding a copy of the file at path (-1 on failure). Runs in the forked child. */
+static int memfd_copy(const char *path) {
+  int in = open(path, O_RDONLY | O_CLOEXEC), out = memfd_create("sluice-zygote", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  char buf[65536];
+  ssize_t n = 0;
+  while (in >= 0 && out >= 0 && (n = read(in, buf, sizeof(buf))) > 0)
+    if (write(out, buf, (size_t)n) != n) n = -1;
+  if (in >= 0) close(in);
+  if (n != 0 || out < 0 || fcntl(out, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    if (out >= 0) close(out);
+    return -1;
+  }
+  return out;
+}
+
 static int spawn(zy_t *z) {
   char exe[PATH_MAX], dir[PATH_MAX], logp[PATH_MAX], drivers[PATH_MAX];
   if (lc_runner_path(exe, sizeof(exe)) < 0) return -ENOENT;
@@ -104,7 +120,11 @@ static int spawn(zy_t *z) {
     prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
     if (dup2(nullfd, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 || dup2(p[0], 3) < 0) _exit(126);
     syscall(SYS_close_range, 4, ~0u, 0);
-    execve(exe, argv, envp);
+    /* from a sealed in-memory copy (runc's CVE-2019-5736 fix): the children's /proc/self/exe is that
+     * copy, never the host file nor its path */
+    int mfd = memfd_copy(exe);
+    if (mfd >= 0) syscall(SYS_execveat, mfd, "", argv, envp, AT_EMPTY_PATH);
+    _exit(127);
     _exit(127);
   }
   if (pid < 0) { rc = -errno; goto out; }

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,5 +77,8 @@ int sl_zygote_enter(json_t *req, const int fds[SL_ZYGOTE_NFDS], const sl_zygote_
   if ((rc = sl_caps_drop_to(uid, gid, caps)) < 0) return failf(err, errlen, rc, "drop privileges");
   /* the filter init applies (sl_seccomp_apply with default options), compiled once by the zygote */
   if ((rc = sl_seccomp_load(zc->bpf)) < 0) return failf(err, errlen, rc, "seccomp");
+  /* the uid change made us non-dumpable (root-owned /proc/self, no ptrace by the sandbox's own tools);
+   * a cold driver is dumpable after its execve: the same here, now that nothing privileged is left */
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) return failf(err, errlen, -errno, "dumpable");
   return 0;
 }
