@@ -183,12 +183,14 @@ void zygote_start(void) {
   for (struct dirent *e; (e = readdir(d)) && g_n < ZYGOTE_MAX_IMAGES;) {
     zy_t *z = &g_zy[g_n];
     if (!safe_name(e->d_name)) continue;
-    snprintf(z->image_json, sizeof(z->image_json), "%s/%s/image.json", g_gw.cfg.images_dir, e->d_name);
+    if (snprintf(z->image_json, sizeof(z->image_json), "%s/%s/image.json", g_gw.cfg.images_dir, e->d_name) >=
+        (int)sizeof(z->image_json))
+      continue;
     json_t *image = json_load_file(z->image_json, 0, NULL);
     int has = json_is_object(json_object_get(image, "zygote"));
     json_decref(image);
     if (!has) continue;
-    snprintf(z->image, sizeof(z->image), "%s", e->d_name);
+    if (snprintf(z->image, sizeof(z->image), "%s", e->d_name) >= (int)sizeof(z->image)) continue;
     if ((size_t)snprintf(z->sock, sizeof(z->sock), "%s/run/zygote-%s.sock", g_gw.cfg.state_dir, e->d_name) >= 108)
       continue; /* longer than a unix socket address: runners could not connect */
     z->pid = 0;
