@@ -40,6 +40,7 @@ typedef struct {
     unsigned size;
   } pool[GW_MAX_POOL_IMAGES]; /* "pool": {"IMAGE": N}: warm sandboxes kept per image (pool.c); none by default */
   unsigned n_pool;
+  int zygote;                     /* start sluice-zygote for every image with a "zygote" object (zygote.c) */
   char *package_index_python;     /* "package_index": {"python": URL, "javascript": URL}; NULL = pip/npm default */
   char *package_index_javascript;
   unsigned package_timeout_s;     /* bound of one package install (handlers_packages.c) */

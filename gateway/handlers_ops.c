@@ -8,6 +8,7 @@
 #include "culler.h"
 #include "metrics.h"
 #include "pool.h"
+#include "zygote.h"
 #include "sluice/api.h"
 #include "stream_resp.h"
 
@@ -78,6 +79,9 @@ void h_status(gw_session_t *s, json_t *body) {
   json_t *view = sl_api_status_view(&st), *pool = pool_status();
   if (view && pool) json_object_set_new(view, "pool", pool); /* {"IMAGE": {size, ready, building}} (pool.h) */
   else json_decref(pool);
+  json_t *zy = zygote_status(); /* {"IMAGE": {state, pid, starts}} (zygote.h) */
+  if (view && zy) json_object_set_new(view, "zygote", zy);
+  else json_decref(zy);
   /* the effective settings (config file < environment < flags; protocol/docs/config.md) and what is in use */
   json_t *cap = json_object_get(view, "capacity");
   if (cap) {

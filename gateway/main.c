@@ -8,6 +8,7 @@
 #include "lifecycle.h"
 #include "metrics.h"
 #include "pool.h"
+#include "zygote.h"
 #include "registry.h"
 #include "session.h"
 #include "stream_ws.h"
@@ -161,6 +162,7 @@ static int serve(int argc, char **argv) {
   sigfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
   if (sigfd < 0 || !gw_fdwatch_new(sigfd, 1, on_signal, &sigfd)) goto out;
   if (zb_init() < 0) goto out;
+  zygote_start(); /* first: its imports take a while, runners start drivers cold until it is ready */
   lc_adopt_all();
   ws_reconcile(); /* after adoption: a workspace nobody holds any more is unmounted */
   metrics_start();
@@ -184,6 +186,7 @@ static int serve(int argc, char **argv) {
   rc = 0;
 out:
   pool_stop();
+  zygote_stop();
   culler_stop();
   zb_fini();
   if (g_gw.ctx) {

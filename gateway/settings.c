@@ -52,6 +52,8 @@ static const setting_t SETTINGS[] = {
     {"jupyter_open_channels", S_BOOL, F(jupyter_open_channels), 0, 0,
      "kernels made by POST /api/kernels take unauthenticated websockets"},
     {"pool", S_POOL, 0, 0, 0, "warm sandboxes per image: {\"IMAGE\": N}"},
+    {"zygote", S_BOOL, F(zygote), 0, 0,
+     "one pre-imported interpreter per image (image.json \"zygote\") forks each sandbox's Python driver"},
     {"package_index", S_PKGIDX, 0, 0, 0, "package index URLs: {\"python\": URL, \"javascript\": URL}"},
     {"package_timeout_s", S_UINT, F(package_timeout_s), 1, 3600, "bound of one package install"},
     {"workspace_size", S_SIZE, F(workspace_size), 8ll << 20, 1ll << 42, "size (cap) of a new workspace"},
@@ -272,6 +274,7 @@ int gw_config_load(gw_config_t *cfg, int argc, char **argv) {
   cfg->workspace_size = 1ull << 30;
   cfg->shutdown_grace_s = GW_DEFAULT_SHUTDOWN_GRACE_S;
   cfg->log_requests = 1;
+  cfg->zygote = 1;
   if (apply_listen(cfg, "default", GW_DEFAULT_LISTEN) < 0) return -EINVAL;
 
   /* flags: --config first (it is applied before the environment), then each setting */

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +93,37 @@ int sl_cgroup_attach(sl_cgroup_t *cg, pid_t pid) {
     if (rc < 0) return rc;
   }
   return 0;
+}
+
+int sl_cgroup_open_join(const sl_cgroup_t *cg, int fds[SL_CG_MAX_DIRS]) {
+  char path[PATH_MAX + 32];
+  for (size_t i = 0; i < SL_CG_MAX_DIRS; i++) fds[i] = -1;
+  for (size_t i = 0; i < cg->n; i++) {
+    if ((int)i == cg->v2_leaf) continue;
+    snprintf(path, sizeof path, "%s/%s", cg->dirs[i], cg->version == 2 ? "cgroup.procs" : "tasks");
+    if ((fds[i] = open(path, O_WRONLY | O_CLOEXEC)) < 0) {
+      int rc = -errno;
+      sl_cgroup_close_join(fds);
+      return rc;
+    }
+  }
+  return 0;
+}
+
+int sl_cgroup_join_self(int fds[SL_CG_MAX_DIRS]) {
+  int rc = 0;
+  for (size_t i = 0; i < SL_CG_MAX_DIRS; i++) {
+    if (fds[i] < 0) continue;
+    if (!rc && write(fds[i], "0", 1) != 1) rc = -errno;
+    close(fds[i]);
+    fds[i] = -1;
+  }
+  return rc;
+}
+
+void sl_cgroup_close_join(int fds[SL_CG_MAX_DIRS]) {
+  for (size_t i = 0; i < SL_CG_MAX_DIRS; i++)
+    if (fds[i] >= 0) close(fds[i]), fds[i] = -1;
 }
 
 /* Kills every pid listed in dir/cgroup.procs; returns how many were listed. */

@@ -48,6 +48,14 @@ int sl_cgroup_apply_limits(const sl_cgroup_t *cg, const sl_limits_t *lim);
 int sl_cgroup_oom_kills(const sl_cgroup_t *cg, uint64_t *n);
 /* "key value" lines (memory.events, memory.oom_control, cpu.stat): the value of key. 0 or -ENOENT. */
 int sl_cg_keyed_value(const char *text, const char *key, uint64_t *out);
+/* Joining from the inside: the supervisor opens, before clone, each sandbox directory's "tasks" (v1) or
+ * cgroup.procs (v2) (fds[i] for dirs[i], -1 for v2's runner leaf); the new, single-threaded child
+ * writes "0" to them (sl_cgroup_join_self: it moves itself, and on v1 one thread through "tasks" skips
+ * the kernel's process-wide migration lock and its RCU grace period, milliseconds per hierarchy). The
+ * opener's credentials are what the kernel checks. join_self closes the fds; close_join drops them. */
+int sl_cgroup_open_join(const sl_cgroup_t *cg, int fds[SL_CG_MAX_DIRS]);
+int sl_cgroup_join_self(int fds[SL_CG_MAX_DIRS]);
+void sl_cgroup_close_join(int fds[SL_CG_MAX_DIRS]);
 /* Moves pid (host pid) into the sandbox cgroup(s). */
 int sl_cgroup_attach(sl_cgroup_t *cg, pid_t pid);
 /* Kills every task left in the sandbox cgroups and removes the directories, waiting at most

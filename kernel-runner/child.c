@@ -6,17 +6,22 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include "zygote.h"
 
 void sl_child_init(sl_child_t *c) {
   memset(c, 0, sizeof *c);
-  c->req_w = c->ev_r = -1;
+  c->req_w = c->ev_r = c->pidfd = -1;
   sl_stream_init(&c->out, -1, "stdout");
   sl_stream_init(&c->err, -1, "stderr");
 }
 
-int sl_child_start(sl_child_t *c, sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, size_t rmax,
-                   sl_exited_cb cb, void *ud, char *err, size_t errlen) {
+/* zcfg non-NULL: the image's zygote forks the process (argv unused), else init spawns argv. */
+static int start(sl_child_t *c, sl_sandbox_t *sb, const sl_config_t *zcfg, json_t *argv, json_t *env, const char *cwd,
+                 size_t rmax, sl_exited_cb cb, void *ud, char *err, size_t errlen) {
   int p[4][2] = {{-1, -1}, {-1, -1}, {-1, -1}, {-1, -1}}, devnull = -1, rc = 0;
   sl_child_init(c);
   c->rmax = rmax;
@@ -26,7 +31,17 @@ int sl_child_start(sl_child_t *c, sl_sandbox_t *sb, json_t *argv, json_t *env, c
     if (pipe2(p[i], O_CLOEXEC) < 0) { rc = -errno; goto out; }
   /* child fds: 0 /dev/null, 1 stdout, 2 stderr, 3 requests (read end), 4 events (write end) */
   int fds[5] = {devnull, p[0][1], p[1][1], p[2][0], p[3][1]};
-  rc = sl_sandbox_spawn(sb, argv, env, cwd, fds, 5, &c->ns_pid, &c->host_pid, cb, ud, err, errlen);
+  if (zcfg) {
+    rc = sl_zygote_spawn(zcfg, sb, env, cwd, fds, &c->ns_pid, &c->host_pid, err, errlen);
+    /* init does not see its exit (the zygote is its parent): the pidfd does */
+    if (rc == 0 && (c->pidfd = (int)syscall(SYS_pidfd_open, c->host_pid, 0)) < 0) {
+      rc = -errno;
+      snprintf(err, errlen, "pidfd_open: %s", strerror(errno));
+      kill(c->host_pid, SIGKILL);
+    }
+  } else {
+    rc = sl_sandbox_spawn(sb, argv, env, cwd, fds, 5, &c->ns_pid, &c->host_pid, cb, ud, err, errlen);
+  }
   if (rc < 0) goto out;
   c->running = 1;
   sl_stream_init(&c->out, p[0][0], "stdout");
@@ -43,6 +58,16 @@ out:
       if (p[i][j] >= 0) close(p[i][j]);
   if (devnull >= 0) close(devnull);
   return rc;
+}
+
+int sl_child_start(sl_child_t *c, sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, size_t rmax,
+                   sl_exited_cb cb, void *ud, char *err, size_t errlen) {
+  return start(c, sb, NULL, argv, env, cwd, rmax, cb, ud, err, errlen);
+}
+
+int sl_child_start_zygote(sl_child_t *c, sl_sandbox_t *sb, const sl_config_t *cfg, json_t *env, const char *cwd,
+                          size_t rmax, char *err, size_t errlen) {
+  return start(c, sb, cfg, NULL, env, cwd, rmax, NULL, NULL, err, errlen);
 }
 
 int sl_child_has_pending_write(const sl_child_t *c) { return c->wlen > c->woff; }
@@ -120,7 +145,8 @@ void sl_child_stop(sl_child_t *c) {
   sl_stream_close(&c->err);
   if (c->req_w >= 0) close(c->req_w);
   if (c->ev_r >= 0) close(c->ev_r);
-  c->req_w = c->ev_r = -1;
+  if (c->pidfd >= 0) close(c->pidfd);
+  c->req_w = c->ev_r = c->pidfd = -1;
   free(c->wbuf);
   free(c->rbuf);
   c->wbuf = c->rbuf = NULL;

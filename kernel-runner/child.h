@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "config.h"
 #include "sandbox.h"
 #include "stream.h"
 
@@ -23,6 +24,7 @@ typedef struct {
   int running;          /* spawned and not yet reported exited */
   int req_w;            /* fd 3 of the child; we write, non-blocking */
   int ev_r;             /* fd 4 of the child; we read, non-blocking */
+  int pidfd;            /* zygote-born: readable once it exited (init does not report it); else -1 */
   sl_stream_t out, err; /* fds 1 and 2 */
   char *wbuf;
   size_t wlen, woff;
@@ -34,6 +36,9 @@ void sl_child_init(sl_child_t *c);
 /* Spawns argv inside the sandbox. rmax caps one record. Returns 0 or -errno (reason in err). */
 int sl_child_start(sl_child_t *c, sl_sandbox_t *sb, json_t *argv, json_t *env, const char *cwd, size_t rmax,
                    sl_exited_cb cb, void *ud, char *err, size_t errlen);
+/* The same for the Python driver, forked by the image's zygote (zygote.h) instead of spawned by init. */
+int sl_child_start_zygote(sl_child_t *c, sl_sandbox_t *sb, const sl_config_t *cfg, json_t *env, const char *cwd,
+                          size_t rmax, char *err, size_t errlen);
 /* Appends to the request pipe (copied) and writes as much as the pipe takes. */
 int sl_child_write(sl_child_t *c, const void *data, size_t len);
 /* Writes pending request bytes. Returns 0 or -errno. */

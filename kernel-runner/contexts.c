@@ -53,6 +53,11 @@ void sl_ctxs_init(sl_ctxs_t *x, const sl_target_env_t *env) {
   add(x, DEFAULT_ID, "python", NULL);
 }
 
+void sl_ctxs_prestart(sl_ctxs_t *x) {
+  sl_ctx_t *c = find(x, DEFAULT_ID);
+  if (c) sl_py_prestart(&c->t);
+}
+
 /* The context an execute/interrupt/restart names; replies and returns NULL when there is none. */
 static sl_ctx_t *named(sl_ctxs_t *x, const sl_msg_t *msg) {
   const char *id = json_string_value(json_object_get(msg->content, "context_id"));

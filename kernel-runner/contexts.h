@@ -40,6 +40,8 @@ typedef struct {
 } sl_ctxs_t;
 
 void sl_ctxs_init(sl_ctxs_t *x, const sl_target_env_t *env);
+/* The default Python context's driver from the image's zygote, before any request (pydriver.h). */
+void sl_ctxs_prestart(sl_ctxs_t *x);
 /* execute_request: routed by context_id / language. */
 void sl_ctxs_execute(sl_ctxs_t *x, sl_msg_t **msg);
 /* interrupt_request, sluice_restart_request, sluice_context_request: answered here. */

@@ -290,6 +290,7 @@ int main(int argc, char **argv) {
     RLOG("out of memory");
     return 1;
   }
+  if (r.state == ST_READY) sl_ctxs_prestart(&r.ctxs); /* a zygote fork: the first cell finds its interpreter */
   /* no hello here: the monitor reports the first handshake too, and each one gets a hello */
   loop(&r);
   /* teardown */

@@ -10,6 +10,7 @@
 #include "rutil.h"
 #include "sluice/driver.h"
 #include "sluice/ops.h"
+#include "zygote.h"
 
 void sl_py_init(sl_py_t *p, const sl_target_env_t *env) {
   memset(p, 0, sizeof *p);
@@ -99,14 +100,37 @@ static int ensure_driver(sl_py_t *p, char *err, size_t errlen) {
   int rc = -EINVAL;
   if (!argv) snprintf(err, errlen, "the image has no %s driver", p->language);
   else if (!envp) snprintf(err, errlen, "bad environment");
-  else rc = sl_child_start(&p->ch, p->env->sb, argv, envp, p->cwd ? p->cwd : p->env->cfg->workdir, SL_DRIVER_MAX_LINE,
-                           p->env->on_exited, p->env->ud, err, errlen);
+  else {
+    const char *cwd = p->cwd ? p->cwd : p->env->cfg->workdir;
+    rc = -ENOENT;
+    if (sl_zygote_usable(p->env->cfg, p->language)) {
+      rc = sl_child_start_zygote(&p->ch, p->env->sb, p->env->cfg, envp, cwd, SL_DRIVER_MAX_LINE, err, errlen);
+      if (rc < 0) RLOG("python driver: %s; starting it cold", err); /* e.g. no zygote (yet) */
+      err[0] = 0;
+    }
+    if (rc < 0)
+      rc = sl_child_start(&p->ch, p->env->sb, argv, envp, cwd, SL_DRIVER_MAX_LINE, p->env->on_exited, p->env->ud, err,
+                          errlen);
+  }
   json_decref(envp);
   if (rc == 0) p->execution_count = 0;
   return rc;
 }
 
 int sl_py_start(sl_py_t *p, char *err, size_t errlen) { return ensure_driver(p, err, errlen); }
+
+int sl_py_prestart(sl_py_t *p) {
+  char err[256] = "";
+  if (p->ch.running || !sl_zygote_usable(p->env->cfg, p->language)) return -ENOENT;
+  json_t *envp = sl_config_envp(p->env->cfg, json_object_get(p->env->cfg->sandbox, "driver_env"));
+  int rc = envp ? sl_child_start_zygote(&p->ch, p->env->sb, p->env->cfg, envp, p->cwd ? p->cwd : p->env->cfg->workdir,
+                                        SL_DRIVER_MAX_LINE, err, sizeof err)
+                : -ENOMEM;
+  json_decref(envp);
+  if (rc == 0) p->execution_count = 0;
+  else RLOG("python driver not prestarted: %s", err);
+  return rc;
+}
 
 static void start_next(sl_py_t *p) {
   char err[256] = "";
@@ -211,6 +235,7 @@ int sl_py_pollfds(sl_py_t *p, struct pollfd *pfd, int congested) {
   if (p->ch.out.fd >= 0 && !congested) pfd[n++] = (struct pollfd){p->ch.out.fd, POLLIN, 0};
   if (p->ch.err.fd >= 0 && !congested) pfd[n++] = (struct pollfd){p->ch.err.fd, POLLIN, 0};
   if (sl_child_has_pending_write(&p->ch)) pfd[n++] = (struct pollfd){p->ch.req_w, POLLOUT, 0};
+  if (p->ch.pidfd >= 0) pfd[n++] = (struct pollfd){p->ch.pidfd, POLLIN, 0};
   return n;
 }
 
@@ -306,6 +331,12 @@ void sl_py_handle(sl_py_t *p, const struct pollfd *pfd, int n) {
   for (int i = 0; i < n; i++) {
     if (!pfd[i].revents) continue;
     int fd = pfd[i].fd;
+    if (fd == p->ch.pidfd) { /* a zygote-born driver exited: what init's "exited" says of the others */
+      close(p->ch.pidfd);
+      p->ch.pidfd = -1;
+      p->ch.running = 0;
+      continue;
+    }
     if (fd == p->ch.req_w && sl_child_flush(&p->ch) < 0) {
       on_gone(p, "KernelDied", "the Python process exited");
       return;

@@ -46,6 +46,9 @@ void sl_py_init(sl_py_t *p, const sl_target_env_t *env);
 void sl_py_request(sl_py_t *p, sl_msg_t **msg);
 /* Starts the driver now if it is not running (a context is created). 0 or -errno (reason in err). */
 int sl_py_start(sl_py_t *p, char *err, size_t errlen);
+/* Starts the driver now from the image's zygote, if there is one (a fork: cheap); nothing otherwise (a
+ * cold driver starts on the first request). 0 or -errno. */
+int sl_py_prestart(sl_py_t *p);
 /* SIGINT to the running cell. Returns 1 when there was one. */
 int sl_py_interrupt(sl_py_t *p);
 int sl_py_pollfds(sl_py_t *p, struct pollfd *pfd, int congested);

@@ -29,7 +29,7 @@
 /* Child side: everything between clone and becoming init. Reports a failure as text on status_fd
  * (close-on-exec: a successful exec closes it with nothing written). */
 static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, const sl_net_t *net, int release_fd,
-                                                  int status_fd, int ctl, int exe_fd) {
+                                                  int status_fd, int ctl, int exe_fd, int *cgfds) {
   char err[512] = "";
   int rc;
   char c;
@@ -38,6 +38,8 @@ static void __attribute__((noreturn)) child_main(const sl_config_t *cfg, const s
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) { snprintf(err, sizeof err, "prctl: %s", strerror(errno)); goto fail; }
   if (read(release_fd, &c, 1) != 1) _exit(1);
   close(release_fd);
+  /* into the sandbox cgroups before anything else (we are the only thread: cheap on v1) */
+  if ((rc = sl_cgroup_join_self(cgfds)) < 0) { snprintf(err, sizeof err, "join cgroups: %s", strerror(-rc)); goto fail; }
   if ((rc = sl_ns_user_init_child()) < 0) { snprintf(err, sizeof err, "become root: %s", strerror(-rc)); goto fail; }
   /* the cgroup namespace after the parent moved us: its root is then the sandbox's own cgroup */
   if (unshare(CLONE_NEWCGROUP) < 0) { snprintf(err, sizeof err, "cgroup ns: %s", strerror(errno)); goto fail; }
@@ -77,7 +79,8 @@ static int write_cgroups_file(const sl_config_t *cfg, const sl_cgroup_t *cg) {
 }
 
 int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_t errlen) {
-  int rc, sv[2] = {-1, -1}, rel[2] = {-1, -1}, st[2] = {-1, -1}, exe = -1;
+  int rc, sv[2] = {-1, -1}, rel[2] = {-1, -1}, st[2] = {-1, -1}, exe = -1, cgfds[SL_CG_MAX_DIRS];
+  for (size_t i = 0; i < SL_CG_MAX_DIRS; i++) cgfds[i] = -1;
   memset(sb, 0, sizeof *sb);
   sb->ctl = -1;
   sl_net_init(&sb->net);
@@ -88,6 +91,7 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   if ((rc = sl_cgroup_apply_limits(&sb->cg, &cfg->limits)) < 0) { snprintf(err, errlen, "cgroup limits: %s", strerror(-rc)); goto out; }
   sl_cgroup_oom_kills(&sb->cg, &sb->oom_seen);
   if ((rc = sl_net_plan(&sb->net, cfg, err, errlen)) < 0) goto out;
+  if ((rc = sl_cgroup_open_join(&sb->cg, cgfds)) < 0) { snprintf(err, errlen, "open cgroups: %s", strerror(-rc)); goto out; }
   if ((exe = open("/proc/self/exe", O_PATH | O_CLOEXEC)) < 0 ||
       socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0 || pipe2(rel, O_CLOEXEC) < 0 ||
       pipe2(st, O_CLOEXEC) < 0) {
@@ -102,7 +106,7 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
     close(sv[0]);
     close(rel[1]);
     close(st[0]);
-    child_main(cfg, &sb->net, rel[0], st[1], sv[1], exe);
+    child_main(cfg, &sb->net, rel[0], st[1], sv[1], exe, cgfds);
   }
   sb->init_pid = pid;
   close(sv[1]);
@@ -112,7 +116,7 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   close(st[1]);
   st[1] = -1;
   if ((rc = sl_ns_user_init_parent(pid, cfg->uid_base, SL_UID_RANGE)) < 0) { snprintf(err, errlen, "uid/gid map: %s", strerror(-rc)); goto out; }
-  if ((rc = sl_cgroup_attach(&sb->cg, pid)) < 0) { snprintf(err, errlen, "cgroup attach: %s", strerror(-rc)); goto out; }
+  sl_cgroup_close_join(cgfds); /* the child joins through its copies */
   /* the peer goes into the child's netns while the child still waits: it finds eth0 when released */
   if ((rc = sl_net_setup_parent(&sb->net, pid, err, errlen)) < 0) goto out;
   if (write(rel[1], "1", 1) != 1) { rc = -errno; snprintf(err, errlen, "release: %s", strerror(errno)); goto out; }
@@ -135,6 +139,7 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   if ((rc = sl_net_apply_policy(&sb->net, cfg, err, errlen)) < 0) goto out;
   rc = 0;
 out:
+  sl_cgroup_close_join(cgfds);
   for (int *fd = (int[]){sv[0], sv[1], rel[0], rel[1], st[0], st[1], exe}, i = 0; i < 7; i++)
     if (fd[i] >= 0) close(fd[i]);
   return rc;

@@ -1,7 +1,8 @@
 /* sandbox.h — one sandbox: its cgroups, its namespaces and its init, seen from the supervisor.
  *
- * Create runs the setup as an ordered list of steps: parent side (cgroups recorded then created,
- * clone, uid/gid maps, cgroup attach, release) and child side (parent-death signal, root of the user
+ * Create runs the setup as an ordered list of steps: parent side (cgroups recorded then created, their
+ * join files opened, clone, uid/gid maps, release) and child side (parent-death signal, joining the
+ * cgroups through those files (cgroup.h sl_cgroup_join_self), root of the user
  * namespace, cgroup/uts/net/mount namespaces, then re-exec as init). Processes inside are started by
  * init on request (driver.h §3); spawn waits for init's answer.
  *

@@ -8,7 +8,14 @@
 #include <stddef.h>
 #include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <linux/seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -113,4 +120,35 @@ int sl_seccomp_export_bpf(const sl_seccomp_opts_t *opts, int fd) {
   rc = seccomp_export_bpf(ctx, fd);
   seccomp_release(ctx);
   return rc;
+}
+
+int sl_seccomp_compile(const sl_seccomp_opts_t *opts, sl_seccomp_prog_t *out) {
+  memset(out, 0, sizeof *out);
+  int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC), rc;
+  if (fd < 0) return -errno;
+  struct stat st;
+  if ((rc = sl_seccomp_export_bpf(opts, fd)) < 0) goto out;
+  if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % (off_t)sizeof(struct sock_filter) ||
+      st.st_size > 65536 * (off_t)sizeof(struct sock_filter)) {
+    rc = -EINVAL;
+    goto out;
+  }
+  if (!(out->insns = malloc((size_t)st.st_size))) { rc = -ENOMEM; goto out; }
+  if (pread(fd, out->insns, (size_t)st.st_size, 0) != st.st_size) {
+    rc = -EIO;
+    free(out->insns);
+    out->insns = NULL;
+    goto out;
+  }
+  out->len = (size_t)st.st_size / sizeof(struct sock_filter);
+  rc = 0;
+out:
+  close(fd);
+  return rc;
+}
+
+int sl_seccomp_load(const sl_seccomp_prog_t *p) {
+  struct sock_fprog fp = {(unsigned short)p->len, p->insns};
+  if (!p->insns || !p->len || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) return p->insns ? -errno : -EINVAL;
+  return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fp, 0, 0) < 0 ? -errno : 0;
 }

@@ -7,7 +7,7 @@
 #include "link.h"
 #include "sandbox.h"
 
-#define SL_TARGET_MAX_POLLFDS 4
+#define SL_TARGET_MAX_POLLFDS 5
 
 typedef struct {
   sl_sandbox_t *sb;

@@ -11,7 +11,7 @@ pkgs=(build-essential cmake pkg-config git
       python3 python3-jupyter-client python3-ipython python3-numpy python3-matplotlib python3-pandas
       python3-httpx python3-websockets python3-pytest python3-zmq python3-pip
       python3-jupyter-server python3-nbclient python3-nbformat python3-ipykernel python3-tornado
-      python3-notebook chromium python3-prometheus-client
+      python3-notebook chromium python3-prometheus-client libpython3-dev
       procps iproute2 nftables bubblewrap curl nodejs e2fsprogs mount)
 missing=()
 for p in "${pkgs[@]}"; do

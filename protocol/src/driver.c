@@ -64,6 +64,22 @@ static int check_spawn(json_t *j, char *err, size_t errlen) {
   return 0;
 }
 
+static int check_zygote_spawn(json_t *j, char *err, size_t errlen) {
+  json_t *cg = json_object_get(j, "cgroups");
+  json_int_t uid = json_integer_value(json_object_get(j, "uid")), gid = json_integer_value(json_object_get(j, "gid"));
+  size_t i;
+  json_t *v;
+  if (!sl_json_is_string_array(json_object_get(j, "env"), 4096) || !sl_json_is_string_array(cg, SL_ZYGOTE_MAX_CGROUPS) ||
+      !json_array_size(cg) || uid < 0 || uid > 65535 || gid < 0 || gid > 65535 ||
+      json_integer_value(json_object_get(j, "caps")) < 0)
+    return fail(err, errlen, "zygote_spawn: env/cgroups must be string arrays, uid/gid within 0..65535, caps >= 0");
+  json_array_foreach(cg, i, v) {
+    const char *p = json_string_value(v);
+    if (p[0] != '/' || strstr(p, "/..") || strlen(p) >= 4000) return fail(err, errlen, "zygote_spawn: cgroups must be absolute paths without ..");
+  }
+  return 0;
+}
+
 /* Driver events (driver → runner), plus the runner's requests so a driver-side harness can use the
  * same parser. Open shapes: drivers may add fields later. */
 static const row_t DRIVER_EVENTS[] = {
@@ -87,6 +103,9 @@ static const row_t CTL[] = {
     {{"signal", "{s:I, s:i, s?b}", {"pid", "signal", "group"}, 1}, NULL},
     {{"spawned", "{s:I, s:I, s?s}", {"tag", "pid", "error"}, 1}, NULL},
     {{"exited", "{s:I, s:i}", {"pid", "status"}, 1}, NULL},
+    {{"zygote_spawn", "{s:I, s:I, s:I, s:s, s:o, s:o}", {"uid", "gid", "caps", "cwd", "env", "cgroups"}, 1},
+     check_zygote_spawn},
+    {{"zygote_spawned", "{s:I, s:I, s?s}", {"pid", "ns_pid", "error"}, 1}, NULL},
 };
 
 /* Replaces NUL in every string value by U+FFFD, the policy sl_utf8_sanitize applies to stream text.

@@ -27,13 +27,27 @@ def _pss_kb(pid):
     return 0
 
 
+def _cgroup_pids(state_dir, sb):
+    """Processes in the sandbox's cgroups: its Python driver forked by the zygote is not the runner's
+    descendant (the zygote is its parent) but is in the sandbox's cgroup."""
+    pids = set()
+    for d in _read(os.path.join(state_dir, "sandboxes", sb, "cgroups")).split():
+        pids.update(int(p) for p in _read(os.path.join(d, "cgroup.procs")).split())
+    return pids
+
+
 def sandbox_pss_mb(state_dir, ids):
-    """Sum of PSS over every sandbox's runner and all its descendants, in MB."""
+    """Sum of PSS over every sandbox's runner and all its descendants, and every process in its cgroups,
+    in MB (pages shared with the zygote count by their share, as PSS does)."""
     total = 0
     for sb in ids:
+        pids = set()
         pid = _read(os.path.join(state_dir, "sandboxes", sb, "runner.pid")).strip()
         if pid.isdigit():
-            total += sum(_pss_kb(p) for p in _descendants(int(pid)))
+            pids.update(_descendants(int(pid)))
+        for p in _cgroup_pids(state_dir, sb):
+            pids.update(_descendants(p))
+        total += sum(_pss_kb(p) for p in pids)
     return total / 1024
 
 

@@ -1,5 +1,6 @@
 /* fuzz_ctl.c — sl_ctl_parse on arbitrary packets. Invariants: a parsed packet has a known type and,
- * for spawn, a non-empty string argv, a string env and 0..SL_CTL_MAX_FDS fds. */
+ * for spawn, a non-empty string argv, a string env and 0..SL_CTL_MAX_FDS fds; for zygote_spawn, uid/gid
+ * within 0..65535 and 1..SL_ZYGOTE_MAX_CGROUPS absolute cgroup paths without "/..". */
 #include <string.h>
 
 #include "fuzz_common.h"
@@ -16,7 +17,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *type = json_string_value(json_object_get(j, "type"));
   FUZZ_ASSERT(type);
   FUZZ_ASSERT(!strcmp(type, "spawn") || !strcmp(type, "signal") || !strcmp(type, "spawned") ||
-              !strcmp(type, "exited"));
+              !strcmp(type, "exited") || !strcmp(type, "zygote_spawn") || !strcmp(type, "zygote_spawned"));
+  if (!strcmp(type, "zygote_spawn")) {
+    json_t *cg = json_object_get(j, "cgroups"), *v;
+    size_t i;
+    json_int_t uid = json_integer_value(json_object_get(j, "uid")), gid = json_integer_value(json_object_get(j, "gid"));
+    FUZZ_ASSERT(uid >= 0 && uid <= 65535 && gid >= 0 && gid <= 65535);
+    FUZZ_ASSERT(json_is_array(cg) && json_array_size(cg) >= 1 && json_array_size(cg) <= SL_ZYGOTE_MAX_CGROUPS);
+    json_array_foreach(cg, i, v) {
+      const char *p = json_string_value(v);
+      FUZZ_ASSERT(p && p[0] == '/' && !strstr(p, "/.."));
+    }
+    FUZZ_ASSERT(json_is_array(json_object_get(j, "env")) && json_is_string(json_object_get(j, "cwd")));
+  }
   if (!strcmp(type, "spawn")) {
     json_t *argv = json_object_get(j, "argv"), *env = json_object_get(j, "env"), *v;
     size_t i;

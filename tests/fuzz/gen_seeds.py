@@ -108,6 +108,10 @@ def ctl_seeds():
         "spawned": {"type": "spawned", "tag": 1, "pid": 42},
         "spawned-error": {"type": "spawned", "tag": 1, "pid": 0, "error": "ENOENT"},
         "exited": {"type": "exited", "pid": 42, "status": 256},
+        "zygote-spawn": {"type": "zygote_spawn", "uid": 0, "gid": 0, "caps": 0, "cwd": "/home/user",
+                         "env": ["PATH=/usr/bin"], "cgroups": ["/sys/fs/cgroup/memory/sluice/x"]},
+        "zygote-spawned": {"type": "zygote_spawned", "pid": 4242, "ns_pid": 7},
+        "zygote-spawned-error": {"type": "zygote_spawned", "pid": 0, "ns_pid": 0, "error": "setns: EPERM"},
     }
     for name, obj in pk.items():
         write("ctl", name, json.dumps(obj))
@@ -115,6 +119,10 @@ def ctl_seeds():
     write("ctl", "bad-extra-key", '{"type":"exited","pid":1,"status":0,"x":1}')
     write("ctl", "bad-nul", '{"type":"spawn","tag":1,"argv":["a\\u0000b"],"env":[],"cwd":"/","fds":0}')
     write("ctl", "bad-empty", "")
+    write("ctl", "bad-zygote-dotdot", '{"type":"zygote_spawn","uid":0,"gid":0,"caps":0,"cwd":"/","env":[],'
+                                      '"cgroups":["/sys/fs/cgroup/../../etc"]}')
+    write("ctl", "bad-zygote-uid", '{"type":"zygote_spawn","uid":70000,"gid":0,"caps":0,"cwd":"/","env":[],'
+                                   '"cgroups":["/a"]}')
 
 
 def ops_seeds():

@@ -55,6 +55,7 @@ class Gateway:
         self.proc = None
         self.url = None
         self.lines = []
+        self.zygote_wait = True         # start() waits for the zygotes (False: a test of their failure)
 
     def start(self):
         args = [GATEWAY, "serve", "--listen", "127.0.0.1:0", "--state-dir", self.state_dir]
@@ -84,7 +85,18 @@ class Gateway:
         if not found.wait(READY_TIMEOUT) or self.url is None:
             self.kill()
             raise AssertionError(f"gateway did not become ready: {self.lines}")
+        if self.zygote_wait:
+            self.wait_zygotes()
         return self
+
+    def wait_zygotes(self, timeout=60):
+        """Every zygote the gateway started (STATE/run/zygote-IMAGE.log) has its socket: sandboxes made from
+        here on get zygote-born Python drivers, the default the tests are meant to exercise."""
+        run = os.path.join(self.state_dir, "run")
+        logs = [f for f in os.listdir(run) if f.startswith("zygote-") and f.endswith(".log")] if os.path.isdir(run) else []
+        for log in logs:
+            sock = os.path.join(run, log[:-4] + ".sock")
+            wait_until(lambda: os.path.exists(sock), timeout, f"{sock} (see {os.path.join(run, log)})")
 
     def kill(self, sig=signal.SIGKILL):
         if self.proc and self.proc.poll() is None:

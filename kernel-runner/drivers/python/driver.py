@@ -188,13 +188,18 @@ def packages_path():
         sys.path.insert(1 if sys.path and sys.path[0] in ("", _THIS_DIR) else 0, PACKAGES_DIR)
 
 
-def main():
+def main(backend=None, late_channel=None):
+    """backend/late_channel: the zygote's prebuilt backend (sluice_zygote.py) and the channel object it
+    was built with, which gets the real one here; otherwise the backend is made now."""
     packages_path()
     channel = Channel()
     signal.signal(signal.SIGINT, _Interruptible.handler)
     sys.stdout.reconfigure(line_buffering=True)
     sys.stderr.reconfigure(line_buffering=True)
-    backend = make_backend(channel.emit, channel)
+    if backend is None:
+        backend = make_backend(channel.emit, channel)
+    else:
+        late_channel.real = channel
     channel.emit({"type": "ready", "language": "python", "version": sys.version.split()[0]})
     while True:
         req = channel.read()

@@ -18,8 +18,14 @@ import sys
 # not imported here: startup stays cheap). The image's plain "Agg" (meant for the stdlib backend, where
 # nothing could show a figure) is replaced; any other explicit choice is the user's and is kept.
 _INLINE = "module://matplotlib_inline.backend_inline"
-if os.environ.get("MPLBACKEND", "").lower() in ("", "agg"):
-    os.environ["MPLBACKEND"] = _INLINE
+
+
+def inline_backend_env():
+    if os.environ.get("MPLBACKEND", "").lower() in ("", "agg"):
+        os.environ["MPLBACKEND"] = _INLINE
+
+
+inline_backend_env()
 
 from IPython.core.displayhook import DisplayHook  # noqa: E402
 from IPython.core.displaypub import DisplayPublisher  # noqa: E402
@@ -110,13 +116,15 @@ def pip_argv(args):
 class Backend:
     """One interpreter's state. execute() runs a cell and returns (status, execution_count)."""
 
-    def __init__(self, emit, channel, read_input):
+    def __init__(self, emit, channel, read_input, history_file=None):
         SluiceDisplayPublisher.emit = staticmethod(emit)
         SluiceDisplayHook.emit = staticmethod(emit)
         self.emit = emit
         # figures keep the size the user asked for (figsize x dpi) instead of ipykernel's tight crop
         config = Config()
         config.InlineBackend.print_figure_kwargs = {"bbox_inches": None}
+        if history_file:  # the zygote's (":memory:"): no history thread, so it can fork
+            config.HistoryManager.hist_file = history_file
         self.shell = SluiceShell.instance(config=config, displayhook_class=SluiceDisplayHook,
                                           display_pub_class=SluiceDisplayPublisher,
                                           colors="Linux")

@@ -36,6 +36,15 @@
  *      init → supervisor {"type":"spawned","tag":N,"pid":P,"error":s?}
  *                        {"type":"exited","pid":P,"status":wait-status}
  *
+ * 4. The runner and its image's zygote (sluice-zygote, protocol/docs/zygote.md) talk over one
+ *    SOCK_SEQPACKET connection per spawn to STATE/run/zygote-IMAGE.sock, same framing as §3:
+ *      runner → zygote {"type":"zygote_spawn","uid":U,"gid":G,"caps":C,"cwd":s,"env":[s],"cgroups":[s]}
+ *                      with SL_ZYGOTE_NFDS fds: the driver's fds 0..4 (as §1) and a pidfd of the
+ *                      sandbox's init (whose namespaces the driver joins); cgroups: the sandbox's
+ *                      cgroup directories (host paths, absolute, at most SL_ZYGOTE_MAX_CGROUPS)
+ *      zygote → runner {"type":"zygote_spawned","pid":host pid,"ns_pid":pid in the sandbox,"error":s?}
+ *                      (sent once the child is inside the sandbox, or with error and pids 0)
+ *
  * Ownership: the parser returns new json_t objects (caller decrefs).
  */
 #ifndef SLUICE_DRIVER_H
@@ -47,6 +56,8 @@
 #define SL_DRIVER_MAX_LINE   (32u << 20)
 #define SL_CTL_MAX_PACKET    (64u << 10)
 #define SL_CTL_MAX_FDS       8
+#define SL_ZYGOTE_NFDS       6
+#define SL_ZYGOTE_MAX_CGROUPS 16
 
 /* Parses one driver event line (without its '\n'). Returns a new object, or NULL with err filled
  * when the line is not a JSON object with a known "type" and the fields that type requires.
