@@ -52,12 +52,19 @@ static int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   }
 }
 
+/* lws caps every send() at tx_packet_size, or when it is 0 at rx_buffer_size / pt_serv_buf_size (4 KiB):
+ * a 16 KiB output frame then took four trips round the event loop (stdout over the websocket ran at
+ * 3-17 MB/s). One send() per queued frame up to GW_TX_PACKET; lws buffers what the socket refuses. */
+#define GW_TX_PACKET (256u << 10)
+/* the service buffer: how much one read() of a request body or websocket takes */
+#define GW_SERV_BUF (64u << 10)
+
 static const struct lws_protocols PROTOCOLS[] = {
-    {"http", http_callback, sizeof(gw_session_t), 0, 0, NULL, 0},
+    {"http", http_callback, sizeof(gw_session_t), 0, 0, NULL, GW_TX_PACKET},
     {GW_FD_PROTOCOL, gw_fdwatch_callback, 0, 0, 0, NULL, 0},
-    {JWS_LEGACY_PROTOCOL, ws_default_callback, sizeof(ws_default_conn_t), 0, 0, NULL, 0}, /* + stream */
-    {SL_JF_SUBPROTOCOL, jws_callback, sizeof(jws_conn_t), 0, 0, NULL, 0},
-    {SWS_PROTOCOL, sws_callback, sizeof(sws_conn_t), 0, 0, NULL, 0},
+    {JWS_LEGACY_PROTOCOL, ws_default_callback, sizeof(ws_default_conn_t), 0, 0, NULL, GW_TX_PACKET}, /* + stream */
+    {SL_JF_SUBPROTOCOL, jws_callback, sizeof(jws_conn_t), 0, 0, NULL, GW_TX_PACKET},
+    {SWS_PROTOCOL, sws_callback, sizeof(sws_conn_t), 0, 0, NULL, GW_TX_PACKET},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -144,6 +151,7 @@ static int serve(int argc, char **argv) {
   info.protocols = PROTOCOLS;
   info.pvo = &PVO;
   info.max_http_header_data = 8192;
+  info.pt_serv_buf_size = GW_SERV_BUF;
   info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
   if (!strchr(g_gw.cfg.listen_host, ':')) info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
   g_gw.ctx = lws_create_context(&info);

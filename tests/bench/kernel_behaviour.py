@@ -109,6 +109,7 @@ def main():
               f"truncated={cut}; gateway RSS {base:.1f} → peak {peak:.1f} MB |")
     finally:
         gw.kill()
+        conftest.reap.reap([state])  # the sandbox outlives its gateway by design
 
 
 if __name__ == "__main__":

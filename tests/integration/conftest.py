@@ -15,6 +15,10 @@ import time
 import httpx
 import pytest
 
+import sys
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import reap  # noqa: E402  (tests/reap.py: runners left by stopped gateways are stopped at session end)
+
 BUILD_DIR = os.environ.get("SLUICE_BUILD_DIR") or os.path.join(
     os.path.dirname(__file__), "..", "..", "build")
 GATEWAY = os.path.abspath(os.path.join(BUILD_DIR, "bin", "sluice-gateway"))
@@ -48,6 +52,7 @@ class Gateway:
 
     def __init__(self, state_dir, config=None, args=(), env=None, config_path=None):
         self.state_dir = state_dir
+        reap.register(state_dir)
         self.config = config
         self.args = list(args)          # more serve flags (--setting value)
         self.env = env                  # extra environment (SLUICE_<SETTING>)
@@ -159,3 +164,7 @@ def gateway(workdir):
 @pytest.fixture
 def client(gateway):
     return Client(gateway.url, gateway.key)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    reap.reap()

@@ -23,3 +23,8 @@ def gateway():
         pass
     gw.stop()
     shutil.rmtree(d, ignore_errors=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    import reap
+    reap.reap()  # runners left by the gateways this session stopped

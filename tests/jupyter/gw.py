@@ -4,7 +4,11 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import reap  # noqa: E402  (tests/reap.py)
 
 BUILD_DIR = os.environ.get("SLUICE_BUILD_DIR") or os.path.join(os.path.dirname(__file__), "..", "..", "build")
 GATEWAY = os.path.abspath(os.path.join(BUILD_DIR, "bin", "sluice-gateway"))
@@ -13,6 +17,7 @@ GATEWAY = os.path.abspath(os.path.join(BUILD_DIR, "bin", "sluice-gateway"))
 class Gateway:
     def __init__(self, state_dir, config=None):
         self.state_dir, self.config, self.proc, self.url, self.lines = state_dir, config, None, None, []
+        reap.register(state_dir)
 
     def start(self):
         args = [GATEWAY, "serve", "--listen", "127.0.0.1:0", "--state-dir", self.state_dir]

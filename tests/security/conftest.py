@@ -15,6 +15,10 @@ _it = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_it)
 Client, Gateway, create_key = _it.Client, _it.Gateway, _it.create_key
 
+
+def pytest_sessionfinish(session, exitstatus):
+    _it.reap.reap()  # runners left by the gateways this session stopped
+
 API = "/api/v1/sandboxes"
 
 
