@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import builtins
 import collections
+import io
 import os
 from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Callable, Deque, Dict, Iterable, List, Optional, Union
 
@@ -28,9 +29,23 @@ async def _file_chunks(f: Any) -> AsyncIterator[bytes]:
         yield chunk.encode() if isinstance(chunk, str) else chunk
 
 
-async def _iter_chunks(it: Iterable[bytes]) -> AsyncIterator[bytes]:
-    for chunk in it:
-        yield chunk
+def _remaining_size(f: Any) -> Optional[int]:
+    """Bytes left in a binary file object (None for text files and unseekable streams)."""
+    if "b" not in getattr(f, "mode", "b"):
+        return None
+    try:
+        pos = f.tell()
+        end = os.fstat(f.fileno()).st_size if hasattr(f, "fileno") else f.seek(0, 2)
+        if not hasattr(f, "fileno"):
+            f.seek(pos)
+        return max(0, end - pos)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        try:
+            end = f.seek(0, 2)
+            f.seek(pos)
+            return max(0, end - pos)
+        except Exception:
+            return None
 
 
 class AsyncWatchHandle:
@@ -159,18 +174,25 @@ class AsyncFiles:
         """Writes ``data`` (str, bytes, a file object or an iterator of bytes) to ``path`` atomically,
         creating parent directories. Large inputs are streamed in chunks."""
         content: Any
+        headers = {"Content-Type": "application/octet-stream"}
         if isinstance(data, str):
             content = data.encode()
         elif isinstance(data, (bytes, bytearray)):
             content = bytes(data)
         elif hasattr(data, "read"):
-            content = _file_chunks(data)
+            size = _remaining_size(data)
+            if size is None:  # the gateway needs a Content-Length: an unsized stream is read first
+                raw = data.read()
+                content = raw.encode() if isinstance(raw, str) else raw
+            else:
+                content = _file_chunks(data)
+                headers["Content-Length"] = str(size)
         elif hasattr(data, "__aiter__"):
-            content = data
+            content = b"".join([c async for c in data])  # type: ignore[union-attr]
         else:
-            content = _iter_chunks(data)  # type: ignore[arg-type]
+            content = b"".join(data)  # type: ignore[arg-type]
         d = await self._sb._t.request("PUT", self._base + "/content", params={"path": path}, content=content,
-                                      headers={"Content-Type": "application/octet-stream"}, timeout=None)
+                                      headers=headers, timeout=None)
         return WriteInfo(path=d.get("path", path), size=d.get("size", 0))
 
     async def upload(self, files: Union[str, "os.PathLike[str]", List[Union[str, "os.PathLike[str]"]]],

@@ -29,7 +29,9 @@ def raise_for_response(r: httpx.Response) -> None:
     except ValueError:
         if r.text:
             message = r.text[:500]
-    raise errors.error_from_status(r.status_code, code, message, body)
+    err = errors.error_from_status(r.status_code, code, message, body)
+    err.response = r  # the httpx.Response, for compat layers that promise httpx errors
+    raise err
 
 
 class AsyncTransport:

@@ -29,6 +29,7 @@ class SluiceError(Exception):
         self.code = code
         self.status = status
         self.body = body
+        self.response: Any = None
 
     def __str__(self) -> str:
         parts = []
