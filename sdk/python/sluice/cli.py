@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("exec", help="run a command in a sandbox's stateful shell: exec SB -- CMD")
     c.add_argument("sandbox")
-    c.add_argument("cmd", nargs=argparse.REMAINDER)
+    c.add_argument("cmd", nargs="*", help="after --")
     c.add_argument("--cwd", default=None)
     c.add_argument("-e", "--env", action="append", metavar="KEY=VALUE")
     c.add_argument("--timeout", type=float, default=None, help="seconds (gateway default 30)")
@@ -389,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("run", help="one-shot: run -- CMD in a fresh sandbox removed afterwards")
     c.add_argument("--image", default=None)
     c.add_argument("--timeout", type=float, default=None)
-    c.add_argument("cmd", nargs=argparse.REMAINDER)
+    c.add_argument("cmd", nargs="*", help="after --")
     c.set_defaults(func=cmd_run)
 
     c = sub.add_parser("code", help="run a code file (or - for stdin) in a sandbox's interpreter")
@@ -416,10 +416,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tail: Optional[List[str]] = None
+    if "--" in argv:  # everything after the first -- is the remote command, verbatim
+        i = argv.index("--")
+        argv, tail = argv[:i], argv[i + 1:]
     args = parser.parse_args(argv)
-    cmd = getattr(args, "cmd", None)
-    if isinstance(cmd, list) and cmd and cmd[0] == "--":
-        args.cmd = cmd[1:]
+    if tail is not None and hasattr(args, "cmd"):
+        args.cmd = list(args.cmd or []) + tail
     try:
         return int(args.func(args) or 0)
     except errors.SluiceError as e:

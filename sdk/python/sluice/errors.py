@@ -126,5 +126,7 @@ def error_from_status(status: int, code: Optional[str], message: str, body: Any 
 
 def error_from_code(code: Optional[str], message: str) -> SluiceError:
     """The exception for a stream ``error`` event of a failed request ({name: code, value: message})."""
-    cls = _BY_CODE.get(code or "", SandboxError)
+    cls = _BY_CODE.get(code or "")
+    if cls is None:
+        cls = BadRequestError if (code or "").startswith(("invalid", "bad_")) else SandboxError
     return cls(message, code=code)

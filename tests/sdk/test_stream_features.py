@@ -1,0 +1,83 @@
+"""Features that need the stream websocket's new frames (live process_start output, PTY `pty`/`resize`,
+`watch`/`fs_event`): they land with the stream branch and fail before it is merged."""
+import asyncio
+import threading
+import time
+
+from sluice import AsyncSandbox, Sandbox
+
+
+def test_process_output_is_live(env):
+    """Needs the live process_start output of the stream websocket (stream branch)."""
+    with Sandbox.create() as sb:
+        seen = []
+        h = sb.process.start("echo first; sleep 2; echo second",
+                             on_stdout=lambda m: seen.append((m.line, time.monotonic())))
+        res = h.wait(30)
+        end = time.monotonic()
+        assert res.stdout == "first\nsecond\n"
+        assert seen[0][0].startswith("first") and end - seen[0][1] >= 1.5
+
+
+def test_terminal_session(env):
+    """A PTY over the stream websocket: typed input, output, resize (stream branch)."""
+    with Sandbox.create() as sb:
+        got = bytearray()
+        lock = threading.Lock()
+
+        def on_data(b):
+            with lock:
+                got.extend(b)
+
+        term = sb.terminal.start(on_data, size=(24, 80))
+        term.send_data(b"stty size; tty; echo mark-$((6*7))\n")
+        _wait_bytes(got, lock, b"mark-42")
+        assert b"24 80" in bytes(got) and b"/dev/pts/" in bytes(got)
+        term.resize(30, 100)
+        term.send_data("stty size\n")
+        _wait_bytes(got, lock, b"30 100")
+        term.send_data("exit 3\n")
+        assert term.wait(30).exit_code == 3
+
+
+def _wait_bytes(buf, lock, needle, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        with lock:
+            if needle in buf:
+                return
+        assert time.monotonic() < deadline, f"no {needle!r} in {bytes(buf)!r}"
+        time.sleep(0.02)  # polling a bounded condition
+
+
+def test_watch(env):
+    """fs_event over the stream websocket (stream branch)."""
+    with Sandbox.create() as sb:
+        events = []
+        sb.files.make_dir("/tmp/w")
+        h = sb.files.watch("/tmp/w", events.append)
+        sb.files.write("/tmp/w/a.txt", "x")
+        deadline = time.monotonic() + 20
+        while not any(e.path.endswith("/tmp/w/a.txt") for e in events):
+            assert time.monotonic() < deadline, events
+            time.sleep(0.02)
+        assert {e.type for e in events} <= {"create", "write", "chmod", "rename"}
+        h.stop()
+
+
+def test_async_terminal_and_live_process(env):
+    async def main():
+        async with await AsyncSandbox.create() as sb:
+            got = bytearray()
+            term = await sb.terminal.start(got.extend, size=(20, 60))
+            await term.send_data("echo $((7*6))-ok\n")
+            deadline = time.monotonic() + 20
+            while b"42-ok" not in got:
+                assert time.monotonic() < deadline, bytes(got)
+                await asyncio.sleep(0.02)
+            await term.kill()
+            seen = []
+            h = await sb.process.start("echo a; sleep 2; echo b", on_stdout=lambda m: seen.append(time.monotonic()))
+            await h.wait(30)
+            assert len(seen) >= 1 and time.monotonic() - seen[0] >= 1.5
+    asyncio.run(main())
