@@ -5,6 +5,7 @@ import threading
 import time
 
 from sluice import AsyncSandbox, Sandbox
+from test_seeds import run_seed
 
 
 def test_process_output_is_live(env):
@@ -81,3 +82,55 @@ def test_async_terminal_and_live_process(env):
             await h.wait(30)
             assert len(seen) >= 1 and time.monotonic() - seen[0] >= 1.5
     asyncio.run(main())
+
+
+def test_cli_shell_under_a_pty(env):
+    """`sluice shell SB` under a real pseudo-terminal: type a command, read its output, exit restores the tty."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import termios
+    sb = Sandbox.create(name="cli-shell")
+    sb.close()
+    master, slave = pty.openpty()
+    before = termios.tcgetattr(slave)
+    proc = subprocess.Popen(["/usr/bin/python3", "-m", "sluice", "shell", "cli-shell"], stdin=slave, stdout=slave,
+                            stderr=slave, env=env, start_new_session=True)
+    out = bytearray()
+
+    def read_until(needle, timeout=30):
+        deadline = time.monotonic() + timeout
+        while needle not in out:
+            left = deadline - time.monotonic()
+            assert left > 0, f"no {needle!r} in {bytes(out)!r}"
+            r, _, _ = select.select([master], [], [], left)
+            if r:
+                try:
+                    out.extend(os.read(master, 65536))
+                except OSError:
+                    break
+    try:
+        os.write(master, b"echo shell-$((6*7))\r")
+        read_until(b"shell-42")
+        assert termios.tcgetattr(slave)[3] & termios.ECHO == 0  # raw mode while the shell runs
+        os.write(master, b"exit 4\r")
+        assert proc.wait(30) == 4
+        assert termios.tcgetattr(slave) == before  # the terminal is restored
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        os.close(master)
+        os.close(slave)
+
+
+# seed examples of the K2 document that need these frames
+def test_k2_watch(env, tmp_path):  # needs watch/fs_event: STREAM
+    out = run_seed(env, "k2_watch.py", tmp_path)
+    assert "Event: create on /home/user/watched.txt" in out
+
+
+def test_k2_terminal(env, tmp_path):  # needs process_start pty + resize: STREAM
+    out = run_seed(env, "k2_terminal.py", tmp_path)
+    lines_in(out, "Terminal output: ", "30 100", "END-2")

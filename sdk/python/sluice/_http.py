@@ -39,14 +39,24 @@ class AsyncTransport:
 
     def __init__(self, config: ConnectionConfig) -> None:
         self.config = config
+        self._http = self._new_client()
+
+    def _new_client(self) -> httpx.AsyncClient:
         headers = {"User-Agent": USER_AGENT}
-        if config.api_key:
-            headers["X-API-Key"] = config.api_key
-        self.http = httpx.AsyncClient(base_url=config.url, headers=headers,
-                                      timeout=httpx.Timeout(config.request_timeout, connect=10.0))
+        if self.config.api_key:
+            headers["X-API-Key"] = self.config.api_key
+        return httpx.AsyncClient(base_url=self.config.url, headers=headers,
+                                 timeout=httpx.Timeout(self.config.request_timeout, connect=10.0))
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The HTTP client; a closed transport reopens on its next request."""
+        if self._http.is_closed:
+            self._http = self._new_client()
+        return self._http
 
     async def aclose(self) -> None:
-        await self.http.aclose()
+        await self._http.aclose()
 
     def _params(self, params: Optional[Dict[str, Any]]) -> Dict[str, Any]:
         out = {k: v for k, v in (params or {}).items() if v is not None}

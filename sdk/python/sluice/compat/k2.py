@@ -15,7 +15,7 @@ from typing import IO, Any, Callable, Dict, List, Optional, Tuple, Union
 from .. import _loop, errors
 from .._async_sandbox import AsyncSandbox
 from .._sync import Files, Process, ProcessHandle, Sandbox as _CoreSandbox, Terminal, TerminalHandle
-from ..models import EntryInfo, Execution, FilesystemEvent, ProcessInfo, ProcessResult, Result
+from ..models import OutputMessage, EntryInfo, Execution, FilesystemEvent, ProcessInfo, ProcessResult, Result
 from ._images import resolve_image
 
 __all__ = ["Sandbox", "Filesystem", "ProcessManager", "TerminalManager", "NotebookManager", "Execution", "Result",
@@ -28,6 +28,28 @@ def _url() -> Optional[str]:
 
 def _key(api_key: Optional[str]) -> Optional[str]:
     return api_key or os.environ.get("K2_API_KEY") or os.environ.get("SLUICE_API_KEY")
+
+
+class _Lines:
+    """K2's output callbacks get whole lines (``data['line']`` without its newline); chunks are joined."""
+
+    def __init__(self, cb: Optional[Callable[[Any], Any]], error: bool) -> None:
+        self.cb, self.error, self.buf = cb, error, ""
+
+    def __call__(self, msg: OutputMessage) -> None:
+        self.buf += msg.line
+        while "\n" in self.buf:
+            line, self.buf = self.buf.split("\n", 1)
+            self.cb(OutputMessage(line=line, error=self.error, timestamp=msg.timestamp))  # type: ignore[misc]
+
+    def flush(self, *_: Any) -> None:
+        if self.buf and self.cb:
+            line, self.buf = self.buf, ""
+            self.cb(OutputMessage(line=line, error=self.error))
+
+
+def _lines(cb: Optional[Callable[[Any], Any]], error: bool) -> Optional[_Lines]:
+    return _Lines(cb, error) if cb else None
 
 
 class _hybrid:
@@ -161,7 +183,13 @@ class ProcessManager:
               on_stderr: Optional[Callable[[Any], Any]] = None, timeout: Optional[float] = 60,
               cwd: Optional[str] = None, envs: Optional[Dict[str, str]] = None,
               background: bool = False) -> Union[ProcessResult, K2ProcessHandle]:
-        h = self._p.start(cmd, on_stdout=on_stdout, on_stderr=on_stderr, cwd=cwd, envs=envs)
+        out, err = _lines(on_stdout, False), _lines(on_stderr, True)
+
+        def on_exit(_: Any) -> None:
+            for b in (out, err):
+                if b:
+                    b.flush()
+        h = self._p.start(cmd, on_stdout=out, on_stderr=err, on_exit=on_exit, cwd=cwd, envs=envs)
         if background:
             return K2ProcessHandle(h)
         try:
@@ -304,8 +332,14 @@ class Sandbox:
             ctx = self._contexts.get(cwd)
             if ctx is None:
                 ctx = self._contexts[cwd] = self._core.create_code_context("python", cwd)
-        return self._core.run_code(code, context=ctx, on_stdout=on_stdout, on_stderr=on_stderr, on_result=on_results,
-                                   timeout=timeout, envs=envs)
+        out, err = _lines(on_stdout, False), _lines(on_stderr, True)
+        try:
+            return self._core.run_code(code, context=ctx, on_stdout=out, on_stderr=err, on_result=on_results,
+                                       timeout=timeout, envs=envs)
+        finally:
+            for b in (out, err):
+                if b:
+                    b.flush()
 
     def is_running(self) -> bool:
         return self._core.is_running()
