@@ -294,6 +294,15 @@ def cmd_cp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _term_size(fd: int) -> os.terminal_size:
+    """The local terminal's size; 80x24 when unknown (not a tty, or a pty nobody sized)."""
+    try:
+        sz = os.get_terminal_size(fd)
+    except OSError:
+        return os.terminal_size((80, 24))
+    return sz if sz.lines > 0 and sz.columns > 0 else os.terminal_size((80, 24))
+
+
 async def _shell(args: argparse.Namespace) -> int:
     import termios
     import tty
@@ -301,7 +310,7 @@ async def _shell(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     fd_in, fd_out = sys.stdin.fileno(), sys.stdout.fileno()
     interactive = os.isatty(fd_in)
-    size = os.get_terminal_size(fd_out) if os.isatty(fd_out) else os.terminal_size((80, 24))
+    size = _term_size(fd_out)
     saved = termios.tcgetattr(fd_in) if interactive else None
 
     def on_data(data: bytes) -> None:
@@ -325,7 +334,7 @@ async def _shell(args: argparse.Namespace) -> int:
             pending[:] = [t for t in pending if not t.done()]
 
         def on_winch() -> None:
-            sz = os.get_terminal_size(fd_out)
+            sz = _term_size(fd_out)
             pending.append(loop.create_task(term.resize(sz.lines, sz.columns)))
         loop.add_reader(fd_in, on_input)
         if os.isatty(fd_out):

@@ -22,6 +22,9 @@ terminal.send_data(pid=pty.pid, data=b"ls -la\n")
 
 # Resize the terminal
 terminal.resize(pid=pty.pid, size=(30, 100))
+deadline = time.time() + 20  # --- glue: the prompt (input typed before it may be dropped by bash)
+while time.time() < deadline and b"# " not in pty.output:  # --- glue
+    time.sleep(0.05)  # --- glue
 terminal.send_data(pid=pty.pid, data=b"stty size; echo END-$((1+1))\n")  # --- glue: see the resize
 deadline = time.time() + 20  # --- glue
 while time.time() < deadline and b"END-2" not in pty.output:  # --- glue
