@@ -3,7 +3,6 @@ errors, live callbacks), the stateful shell, files, processes with stdin, termin
 import base64
 import os
 import re
-import threading
 import time
 
 import pytest
@@ -169,3 +168,27 @@ def test_errors_map_the_envelope(env, gw):
         assert e.value.status == 409 and isinstance(e.value, sluice.SluiceError)
     with pytest.raises(sluice.ConnectionLostError):
         Sandbox.list(url="http://127.0.0.1:9")  # nothing listens there
+
+
+def test_errors_403_413_429_and_the_status_map(env, gw, tmp_path):
+    from conftest import Gateway, create_key
+    scoped = create_key(gw.state_dir, name="team-a", namespaces=["team-a"])
+    with pytest.raises(sluice.PermissionDeniedError) as e:
+        Sandbox.create(namespace="other", api_key=scoped)
+    assert e.value.status == 403 and e.value.code
+    with pytest.raises(sluice.PayloadTooLargeError) as e:
+        Sandbox.create(metadata={"big": "a" * (17 << 20)})
+    assert e.value.status == 413
+    small = Gateway(str(tmp_path / "state"), config={"max_sandboxes": 1}).start()
+    try:
+        key = create_key(small.state_dir)
+        with Sandbox.create(url=small.url, api_key=key):
+            with pytest.raises(sluice.RateLimitError) as e:
+                Sandbox.create(url=small.url, api_key=key)
+            assert e.value.status == 429 and e.value.code
+    finally:
+        small.kill()
+    from sluice.errors import error_from_status
+    assert isinstance(error_from_status(500, "internal", "x"), sluice.ServerError)
+    assert isinstance(error_from_status(503, "shutting_down", "x"), sluice.ServerError)
+    assert isinstance(error_from_status(504, None, "x"), sluice.TimeoutError)

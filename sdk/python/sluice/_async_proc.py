@@ -89,17 +89,18 @@ class AsyncProcessHandle:
             self._finish(error=errors.ConnectionLostError(ev.get("message", "lost")))
 
     def _finish(self, result: Optional[ProcessResult] = None, error: Optional[Exception] = None) -> None:
-        for fut in (self._started, self._exited):
+        futs: List["asyncio.Future[Any]"] = [self._started, self._exited]
+        for fut in futs:
             if not fut.done():
                 if error is not None:
                     fut.set_exception(error)
                 elif fut is self._exited:
-                    fut.set_result(result)  # type: ignore[arg-type]
+                    fut.set_result(result)
                 else:
                     fut.set_result(self.pid)
         if self._rid and self._sb._stream_conn is not None:
             self._sb._stream_conn.unregister(self._rid)
-        for fut in (self._started, self._exited):  # nobody may await them: no "never retrieved" warning
+        for fut in futs:  # nobody may await them: no "never retrieved" warning
             if fut.done() and not fut.cancelled():
                 fut.exception()
 

@@ -17,6 +17,7 @@ import json
 from typing import Any, Awaitable, Callable, Dict, Optional, Union
 
 import websockets
+import websockets.exceptions
 
 from . import errors
 from ._config import ConnectionConfig
@@ -73,7 +74,7 @@ class StreamConnection:
                               "ping_interval": 20, "ping_timeout": 60, "close_timeout": 5}
         kw["additional_headers" if _WS_MAJOR >= 14 else "extra_headers"] = headers
         try:
-            self._ws = await websockets.connect(url, **kw)
+            self._ws = await websockets.connect(url, **kw)  # type: ignore[attr-defined]
         except asyncio.TimeoutError as e:
             raise errors.TimeoutError(f"stream websocket: no handshake within {timeout}s") from e
         except OSError as e:
