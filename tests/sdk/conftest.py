@@ -24,11 +24,12 @@ Gateway, create_key, wait_until, ItClient = _it.Gateway, _it.create_key, _it.wai
 
 
 @pytest.fixture(scope="module")
-def gw():
-    """A gateway for the whole module; every sandbox is deleted after each test (see `clean`)."""
+def gw(request):
+    """A gateway for the whole module (configured by the module's GATEWAY_CONFIG, if any); every sandbox
+    is deleted after each test (see `clean`)."""
     d = tempfile.mkdtemp(prefix="sluice-sdk-")
     state = os.path.join(d, "state")
-    g = Gateway(state).start()
+    g = Gateway(state, config=getattr(request.module, "GATEWAY_CONFIG", None)).start()
     g.key = create_key(state)
     g.workdir = d
     yield g

@@ -7,7 +7,8 @@ import subprocess
 import pytest
 
 SEEDS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seeds")
-STREAM = "needs the stream websocket's new frames (stream branch)"
+# notebook.install_package: pip in the sandbox from an index served inside it (seeds/_seedenv.py)
+GATEWAY_CONFIG = {"package_index": {"python": "http://127.0.0.1:8765/simple/"}}
 
 
 def run_seed(env, name, tmp_path, timeout=120):
@@ -118,12 +119,10 @@ def test_k2_notebook_rich(env, tmp_path):
     assert (tmp_path / "plot.png").read_bytes().startswith(b"\x89PNG")
 
 
-@pytest.mark.xfail(strict=True, reason="install_package('pandas') and ('numpy', version='1.20.0') need a package "
-                   "index; the test machine has no network (the packages route is tested with a local index in "
-                   "tests/security/test_packages.py); k2_notebook_rich.py runs the rest of this example")
 def test_k2_notebook(env, tmp_path):
     out = run_seed(env, "k2_notebook.py", tmp_path, timeout=300)
-    lines_in(out, "Result: image/png", "pandas ", "numpy 1.20.0")
+    lines_in(out, "Result: image/png\nMIME type: image/png\n", "pandas 2.0.3\n", "numpy 1.20.0\n")
+    assert (tmp_path / "plot.png").read_bytes().startswith(b"\x89PNG")
 
 
 # ---- agentkernel ------------------------------------------------------------------------------------------

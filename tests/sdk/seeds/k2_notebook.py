@@ -1,5 +1,6 @@
 from sluice.compat.k2 import Sandbox
 sandbox = Sandbox()  # --- glue
+from _seedenv import serve_index; serve_index(sandbox)  # --- glue: a package index (no network here)
 
 # Access the notebook interface
 notebook = sandbox.notebook
