@@ -83,3 +83,12 @@ def test_async_errors(env):
         with pytest.raises(sluice.AuthenticationError):
             await AsyncSandbox.list(api_key="bad")
     run(main())
+
+
+def test_async_long_silent_cell_outlives_the_request_timeout(env):
+    """A cell quiet for longer than the HTTP request timeout still returns (the code route waits unbounded)."""
+    async def main():
+        async with await AsyncSandbox.create(request_timeout=1) as sb:
+            ex = await sb.run_code("import time; time.sleep(2.5); 'slept'")
+            assert ex.text == "'slept'"
+    run(main())

@@ -167,8 +167,7 @@ class AsyncFiles:
 
     def read_stream(self, path: str, chunk_size: int = CHUNK) -> AsyncIterator[bytes]:
         """The file's bytes in bounded chunks as they arrive."""
-        return self._sb._t.stream_bytes("GET", self._base + "/content", params={"path": path}, chunk_size=chunk_size,
-                                        timeout=None)
+        return self._sb._t.stream_bytes("GET", self._base + "/content", params={"path": path}, chunk_size=chunk_size)
 
     async def write(self, path: str, data: WriteData) -> WriteInfo:
         """Writes ``data`` (str, bytes, a file object or an iterator of bytes) to ``path`` atomically,
@@ -192,7 +191,7 @@ class AsyncFiles:
         else:
             content = b"".join(data)  # type: ignore[arg-type]
         d = await self._sb._t.request("PUT", self._base + "/content", params={"path": path}, content=content,
-                                      headers=headers, timeout=None)
+                                      headers=headers)
         return WriteInfo(path=d.get("path", path), size=d.get("size", 0))
 
     async def upload(self, files: Union[str, "os.PathLike[str]", List[Union[str, "os.PathLike[str]"]]],
@@ -203,8 +202,7 @@ class AsyncFiles:
         try:
             parts = [("files", (os.path.basename(os.fspath(p)), h, "application/octet-stream"))
                      for p, h in zip(paths, handles)]
-            d = await self._sb._t.request("POST", self._base + "/upload", params={"path": dest}, files=parts,
-                                          timeout=None)
+            d = await self._sb._t.request("POST", self._base + "/upload", params={"path": dest}, files=parts)
         finally:
             for h in handles:
                 h.close()

@@ -14,6 +14,21 @@ from ._config import ConnectionConfig
 USER_AGENT = "sluice-python/0.1.0"
 
 
+class _Default:
+    """Marks "no per-request timeout given" (None means: no timeout at all)."""
+
+
+DEFAULT = _Default()
+
+
+def _timeout_kw(timeout: Any) -> Dict[str, Any]:
+    if isinstance(timeout, _Default):
+        return {}
+    if timeout is None:
+        return {"timeout": httpx.Timeout(None, connect=10.0)}
+    return {"timeout": httpx.Timeout(timeout, connect=10.0)}
+
+
 def raise_for_response(r: httpx.Response) -> None:
     """Raises the mapped SluiceError for an error reply (the body must have been read)."""
     if r.status_code < 400:
@@ -64,10 +79,9 @@ class AsyncTransport:
 
     async def send(self, method: str, path: str, *, json: Any = None, params: Optional[Dict[str, Any]] = None,
                    content: Any = None, files: Any = None, headers: Optional[Dict[str, str]] = None,
-                   timeout: Optional[float] = None) -> httpx.Response:
-        kw: Dict[str, Any] = {}
-        if timeout is not None:
-            kw["timeout"] = httpx.Timeout(timeout, connect=10.0)
+                   timeout: Any = DEFAULT) -> httpx.Response:
+        """Sends a request; ``timeout`` in seconds, None for none, default the connection's."""
+        kw = _timeout_kw(timeout)
         try:
             r = await self.http.request(method, path, json=json, params=self._params(params), content=content,
                                         files=files, headers=headers, **kw)
@@ -90,11 +104,9 @@ class AsyncTransport:
         return body.get("data", body) if isinstance(body, dict) else body
 
     async def stream_bytes(self, method: str, path: str, *, params: Optional[Dict[str, Any]] = None,
-                           chunk_size: int = 65536, timeout: Optional[float] = None) -> AsyncIterator[bytes]:
+                           chunk_size: int = 65536, timeout: Any = DEFAULT) -> AsyncIterator[bytes]:
         """The body of a reply as it arrives (the response is closed when the iterator is)."""
-        kw: Dict[str, Any] = {}
-        if timeout is not None:
-            kw["timeout"] = httpx.Timeout(timeout, connect=10.0)
+        kw = _timeout_kw(timeout)
         try:
             async with self.http.stream(method, path, params=self._params(params), **kw) as r:
                 if r.status_code >= 400:
@@ -108,11 +120,9 @@ class AsyncTransport:
             raise errors.ConnectionLostError(f"{method} {path}: {e}") from e
 
     async def stream_lines(self, method: str, path: str, *, json: Any = None, params: Optional[Dict[str, Any]] = None,
-                           accept: str, timeout: Optional[float] = None) -> AsyncIterator[str]:
+                           accept: str, timeout: Any = DEFAULT) -> AsyncIterator[str]:
         """Lines of a streamed reply (NDJSON or server-sent events)."""
-        kw: Dict[str, Any] = {}
-        if timeout is not None:
-            kw["timeout"] = httpx.Timeout(timeout, connect=10.0)
+        kw = _timeout_kw(timeout)
         try:
             async with self.http.stream(method, path, json=json, params=self._params(params),
                                         headers={"Accept": accept}, **kw) as r:
