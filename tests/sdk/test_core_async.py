@@ -92,3 +92,15 @@ def test_async_long_silent_cell_outlives_the_request_timeout(env):
             ex = await sb.run_code("import time; time.sleep(2.5); 'slept'")
             assert ex.text == "'slept'"
     run(main())
+
+
+def test_cancelling_a_live_cell_interrupts_it(env):
+    """A caller that gives up (asyncio cancellation, Ctrl-C in the blocking API) interrupts the cell."""
+    async def main():
+        async with await AsyncSandbox.create() as sb:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(sb.run_code("import time\nwhile True: time.sleep(0.1)", on_stdout=print), 1.5)
+            t0 = time.monotonic()
+            assert (await sb.run_code("'free'")).text == "'free'"  # the interpreter is not stuck in the loop
+            assert time.monotonic() - t0 < 10
+    run(main())

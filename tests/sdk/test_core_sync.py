@@ -192,3 +192,16 @@ def test_errors_403_413_429_and_the_status_map(env, gw, tmp_path):
     assert isinstance(error_from_status(500, "internal", "x"), sluice.ServerError)
     assert isinstance(error_from_status(503, "shutting_down", "x"), sluice.ServerError)
     assert isinstance(error_from_status(504, None, "x"), sluice.TimeoutError)
+
+
+def test_sync_callback_calling_the_sync_api_is_refused(env):
+    with Sandbox.create() as sb:
+        seen = []
+
+        def on_out(msg):
+            try:
+                sb.exec("true")
+            except RuntimeError as e:
+                seen.append(str(e))
+        sb.run_code("print('x')", on_stdout=on_out)
+        assert seen and "callback" in seen[0]  # a clear error instead of a deadlock
