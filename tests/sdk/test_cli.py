@@ -93,3 +93,23 @@ def test_usage_and_gateway_errors(env):
     assert r.returncode == 2
     assert sluice(env, "--help").returncode == 0 and "shell" in sluice(env, "--help").stdout
     assert sys.executable
+
+
+def test_cp_recursive(env, tmp_path):
+    assert sluice(env, "create", "--name", "cli-cpr").returncode == 0
+    tree = tmp_path / "tree"
+    (tree / "sub" / "deeper").mkdir(parents=True)
+    (tree / "a.txt").write_text("A")
+    (tree / "sub" / "b.bin").write_bytes(os.urandom(70000))
+    (tree / "sub" / "deeper" / "c.txt").write_text("C")
+    r = sluice(env, "cp", str(tree), "cli-cpr:/tmp/")
+    assert r.returncode == 2 and "-r" in r.stderr
+    r = sluice(env, "cp", "-r", str(tree), "cli-cpr:/tmp/")
+    assert r.returncode == 0 and "3 files" in r.stderr, r.stderr
+    listing = sluice(env, "exec", "cli-cpr", "--", "cd /tmp/tree && find . -type f | sort").stdout
+    assert listing == "./a.txt\n./sub/b.bin\n./sub/deeper/c.txt\n"
+    back = tmp_path / "back"
+    r = sluice(env, "cp", "-r", "cli-cpr:/tmp/tree", str(back))
+    assert r.returncode == 0, r.stderr
+    assert (back / "sub" / "b.bin").read_bytes() == (tree / "sub" / "b.bin").read_bytes()
+    assert (back / "sub" / "deeper" / "c.txt").read_text() == "C" and (back / "a.txt").read_text() == "A"

@@ -7,7 +7,7 @@ import builtins
 import collections
 import io
 import os
-from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Callable, Deque, Dict, Iterable, List, Optional, Union
+from typing import IO, TYPE_CHECKING, Any, AsyncIterator, Callable, Deque, Dict, Iterable, List, Optional, Protocol, Union
 
 from . import errors
 from ._stream import call_maybe_async
@@ -16,7 +16,13 @@ from .models import EntryInfo, FilesystemEvent, WriteInfo
 if TYPE_CHECKING:
     from ._async_sandbox import AsyncSandbox
 
-WriteData = Union[str, bytes, bytearray, IO[bytes], IO[str], AsyncIterator[bytes], Iterable[bytes]]
+class Readable(Protocol):
+    """Anything with ``read(n)`` (a binary file object, or a wrapper of one)."""
+
+    def read(self, n: int = ...) -> Any: ...
+
+
+WriteData = Union[str, bytes, bytearray, IO[bytes], IO[str], Readable, AsyncIterator[bytes], Iterable[bytes]]
 CHUNK = 256 << 10
 MAX_QUEUED_EVENTS = 10000
 

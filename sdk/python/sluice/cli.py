@@ -263,34 +263,104 @@ def _split_remote(spec: str) -> "tuple[Optional[str], str]":
     return None, spec
 
 
+class _Counting:
+    """A binary file whose reads add to a Progress's byte count."""
+
+    def __init__(self, f: Any, prog: Progress, total: int) -> None:
+        self.f, self.prog, self.total, self.done = f, prog, total, 0
+        self.mode = "rb"
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.f.read(n)
+        self.done += len(data)
+        self.prog.detail = f"{self.done >> 10}/{self.total >> 10} KiB"
+        return data
+
+    def tell(self) -> int:
+        return self.f.tell()
+
+    def seek(self, *a: Any) -> int:
+        return self.f.seek(*a)
+
+    def fileno(self) -> int:
+        return self.f.fileno()
+
+
+def _upload_file(sb: Sandbox, local: str, remote: str, prog: Progress) -> int:
+    size = os.path.getsize(local)
+    with open(local, "rb") as f:
+        return sb.files.write(remote, _Counting(f, prog, size)).size
+
+
+def _download_file(sb: Sandbox, remote: str, local: str, prog: Progress) -> int:
+    os.makedirs(os.path.dirname(os.path.abspath(local)), exist_ok=True)
+    n = 0
+    tmp = local + ".part"
+    try:
+        with open(tmp, "wb") as f:
+            for chunk in sb.files.read_stream(remote):
+                f.write(chunk)
+                n += len(chunk)
+                prog.detail = f"{n >> 10} KiB"
+        os.replace(tmp, local)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return n
+
+
 def cmd_cp(args: argparse.Namespace) -> int:
     src_sb, src = _split_remote(args.src)
     dst_sb, dst = _split_remote(args.dst)
     if (src_sb is None) == (dst_sb is None):
         print("sluice cp: exactly one side must be SANDBOX:PATH", file=sys.stderr)
         return 2
-    if src_sb is not None:  # download
-        sb = _connect(args, src_sb)
-        try:
-            if os.path.isdir(dst) or dst.endswith("/"):
-                dst = os.path.join(dst, os.path.basename(src.rstrip("/")))
-            with Progress(f"copying {args.src}"):
-                n = sb.files.download(src, dst)
-        finally:
-            sb.close()
-        if not args.quiet:
-            print(f"{args.src} -> {dst} ({n} bytes)", file=sys.stderr)
-        return 0
-    sb = _connect(args, dst_sb or "")
+    sb = _connect(args, src_sb or dst_sb or "")
+    files = total = 0
     try:
-        if not dst or dst.endswith("/") or (sb.files.exists(dst) and sb.files.stat(dst).is_dir):
-            dst = (dst.rstrip("/") or ".") + "/" + os.path.basename(src)
-        with Progress(f"copying {args.src}"), open(src, "rb") as f:
-            info = sb.files.write(dst, f)
+        with Progress(f"copying {args.src}") as prog:
+            if src_sb is not None:  # download
+                st = sb.files.stat(src)
+                if os.path.isdir(dst) or dst.endswith("/"):
+                    dst = os.path.join(dst, st.name)
+                if st.is_dir:
+                    if not args.recursive:
+                        print(f"sluice cp: {args.src} is a directory (use -r)", file=sys.stderr)
+                        return 2
+                    base = st.path.rstrip("/")
+                    os.makedirs(dst, exist_ok=True)
+                    for e in sb.files.list(src, depth=32):  # the gateway's deepest listing
+                        target = os.path.join(dst, e.path[len(base):].lstrip("/"))
+                        if e.is_dir:
+                            os.makedirs(target, exist_ok=True)
+                        elif e.type == "file":
+                            total += _download_file(sb, e.path, target, prog)
+                            files += 1
+                else:
+                    total, files = _download_file(sb, src, dst, prog), 1
+            else:  # upload
+                if not dst or dst.endswith("/") or (sb.files.exists(dst) and sb.files.stat(dst).is_dir):
+                    dst = (dst.rstrip("/") or ".") + "/" + os.path.basename(src.rstrip("/"))
+                if os.path.isdir(src):
+                    if not args.recursive:
+                        print(f"sluice cp: {src} is a directory (use -r)", file=sys.stderr)
+                        return 2
+                    sb.files.make_dir(dst)
+                    for root, dirs, names in os.walk(src):
+                        rel = os.path.relpath(root, src)
+                        rdir = dst if rel == "." else f"{dst}/{rel}"
+                        for d in dirs:
+                            sb.files.make_dir(f"{rdir}/{d}")
+                        for n in names:
+                            total += _upload_file(sb, os.path.join(root, n), f"{rdir}/{n}", prog)
+                            files += 1
+                else:
+                    total, files = _upload_file(sb, src, dst, prog), 1
     finally:
         sb.close()
     if not args.quiet:
-        print(f"{args.src} -> {dst_sb}:{info.path} ({info.size} bytes)", file=sys.stderr)
+        where = f"{dst_sb}:{dst}" if dst_sb else dst
+        print(f"{args.src} -> {where} ({files} file{'s' if files != 1 else ''}, {total} bytes)", file=sys.stderr)
     return 0
 
 
@@ -413,6 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
     c = sub.add_parser("cp", help="copy a file to or from a sandbox: cp LOCAL SB:PATH | cp SB:PATH LOCAL")
     c.add_argument("src")
     c.add_argument("dst")
+    c.add_argument("-r", "--recursive", action="store_true", help="copy directories")
     c.add_argument("-q", "--quiet", action="store_true")
     c.set_defaults(func=cmd_cp)
 
