@@ -113,3 +113,25 @@ def test_cp_recursive(env, tmp_path):
     assert r.returncode == 0, r.stderr
     assert (back / "sub" / "b.bin").read_bytes() == (tree / "sub" / "b.bin").read_bytes()
     assert (back / "sub" / "deeper" / "c.txt").read_text() == "C" and (back / "a.txt").read_text() == "A"
+
+
+def test_progress_indicator_on_a_terminal(env):
+    """Long work shows a spinner on stderr when it is a terminal (and nothing when it is not)."""
+    import pty
+    import select
+    e = {k: v for k, v in env.items() if k != "SLUICE_NO_PROGRESS"}
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([PY, "-m", "sluice", "run", "--", "sleep 1.5; echo out"], env=e, stdout=subprocess.PIPE,
+                             stderr=slave, text=True)
+        out, _ = p.communicate(timeout=60)
+        assert p.returncode == 0 and out == "out\n"
+        seen = b""
+        while select.select([master], [], [], 0.5)[0]:
+            seen += os.read(master, 65536)
+        assert b"starting a sandbox" in seen and b"\x1b[K" in seen  # drawn, then erased
+    finally:
+        os.close(master)
+        os.close(slave)
+    r = sluice(e, "run", "--", "sleep 0.5; echo out")
+    assert r.stdout == "out\n" and r.stderr == ""  # not a terminal: no spinner
