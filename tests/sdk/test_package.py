@@ -39,3 +39,23 @@ def test_python_m_sluice_help():
     assert r.returncode == 0
     for cmd in ("create", "ls", "rm", "exec", "run", "code", "cp", "shell"):
         assert cmd in r.stdout
+
+
+def test_wheel_installs_the_sluice_command(tmp_path):
+    """pip builds the package (setuptools, offline) and installs a `sluice` console script that works."""
+    import shutil
+    src = tmp_path / "src"
+    shutil.copytree(SDK, src, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    r = subprocess.run(["/usr/bin/python3", "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                        str(src), "-w", str(tmp_path / "dist")], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    wheel = next((tmp_path / "dist").glob("sluice-*.whl"))
+    prefix = tmp_path / "prefix"
+    r = subprocess.run(["/usr/bin/python3", "-m", "pip", "install", "--no-deps", "--no-index", "--prefix", str(prefix),
+                        str(wheel)], capture_output=True, text=True, timeout=180)
+    assert r.returncode == 0, r.stdout + r.stderr
+    site = next(prefix.rglob("sluice/py.typed")).parent.parent  # Debian's pip: PREFIX/local/lib/.../dist-packages
+    script = next(prefix.rglob("bin/sluice"))
+    r = subprocess.run([str(script), "--help"], env=dict(os.environ, PYTHONPATH=str(site)),
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "shell" in r.stdout
