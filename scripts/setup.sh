@@ -12,6 +12,7 @@ pkgs=(build-essential cmake pkg-config git
       python3-httpx python3-websockets python3-pytest python3-zmq python3-pip
       python3-jupyter-server python3-nbclient python3-nbformat python3-ipykernel python3-tornado
       python3-notebook chromium python3-prometheus-client libpython3-dev
+      python3-mypy
       procps iproute2 nftables bubblewrap curl nodejs e2fsprogs mount)
 missing=()
 for p in "${pkgs[@]}"; do

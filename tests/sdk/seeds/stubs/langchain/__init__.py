@@ -1,0 +1,1 @@
+"""A stand-in for langchain (not installed): only langchain.tools.tool."""
