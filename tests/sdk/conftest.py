@@ -23,6 +23,10 @@ _spec.loader.exec_module(_it)
 Gateway, create_key, wait_until, ItClient = _it.Gateway, _it.create_key, _it.wait_until, _it.Client
 
 
+def pytest_sessionfinish(session, exitstatus):
+    _it.reap.reap()  # runners left by the gateways this session stopped
+
+
 @pytest.fixture(scope="module")
 def gw(request):
     """A gateway for the whole module (configured by the module's GATEWAY_CONFIG, if any); every sandbox
