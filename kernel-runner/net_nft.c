@@ -224,12 +224,14 @@ int sl_net_shared_ensure(char *err, size_t errlen) {
   if (errlen) err[0] = 0;
   int nl = sl_nl_open(NETLINK_NETFILTER), lk = -1, rc;
   if (nl < 0) return snprintf(err, errlen, "egress: netfilter netlink: %s", strerror(-nl)), nl;
-  if ((rc = shared_check(nl)) != 0) goto out; /* the usual case: there, current */
+  /* the usual case: there, current. Anything else (missing, older, or the check failed, e.g. nf_tables
+   * not loaded yet: nft loads it) goes the slow way, and only the check after installing decides. */
+  if ((rc = shared_check(nl)) == 1) goto out;
   if ((rc = sl_mkdir_p(SL_NET_LOCK_DIR, 0700)) < 0 || (rc = lk = lock_shared()) < 0) {
     snprintf(err, errlen, "egress: lock %s: %s", SL_NET_SHARED_LOCK, strerror(-rc));
     goto out;
   }
-  if ((rc = shared_check(nl)) != 0) goto out; /* another runner installed it while we waited */
+  if ((rc = shared_check(nl)) == 1) goto out; /* another runner installed it while we waited */
   char buf[2048], out[512];
   if ((rc = sl_net_shared_ruleset(buf, sizeof buf)) < 0) {
     snprintf(err, errlen, "egress: shared ruleset: %s", strerror(-rc));
