@@ -284,14 +284,18 @@ def test_delete_leaves_nothing(sec, internet, body):
                timeout=15, what="veth, own nft table and netns gone after delete")
 
 
-def test_kill9_of_the_runner_leaves_nothing(sec, internet):
-    sb = sec.create(name="eg-kill", egress_whitelist=[internet["A"] + "/32"])
+@pytest.mark.parametrize("whitelist", [False, True], ids=["open", "whitelist"])
+def test_kill9_of_the_runner_leaves_nothing(sec, internet, whitelist):
+    body = {"egress_whitelist": [internet["A"] + "/32"]} if whitelist else {}
+    sb = sec.create(name="eg-kill-" + ("list" if whitelist else "open"), **body)
     rec, ino = record(sec, sb), netns_inode(sec, sb)
-    assert veth_exists(rec["veth"]) and table_exists(rec["nft"])
+    own = rec.get("nft")
+    assert veth_exists(rec["veth"]) and (own is not None) == whitelist and table_exists(own or "sluice")
     with open(os.path.join(sec.workdir, "state", "sandboxes", sb, "runner.pid")) as f:
         os.kill(int(f.read()), signal.SIGKILL)
-    wait_until(lambda: not veth_exists(rec["veth"]) and not table_exists(rec["nft"]) and not netns_alive(ino),
-               timeout=20, what="veth, nft table and netns gone after kill -9 of the runner")
+    wait_until(lambda: not veth_exists(rec["veth"]) and not (own and table_exists(own)) and not netns_alive(ino),
+               timeout=20, what="veth, own nft table and netns gone after kill -9 of the runner")
+    assert table_exists("sluice")  # the shared table stays for the other sandboxes
     sec.c.http.delete(f"{API}/{sb}")
 
 
