@@ -1,18 +1,18 @@
 /* net_nft.c — the host-side nftables tables (net.h): the shared one for open egress, and a whitelisted
  * sandbox's own.
  *
- * Both have the same shape: a prerouting filter at priority -300 (before conntrack, DNAT
- * and routing, so the sandbox's destination is judged as it asked for it) that only looks at packets
- * entering from its host ends (shared: iifname "slo*"; own: "slvN"), and a postrouting masquerade. The filter is stateless on purpose:
- * "ct state established accept" would let a connection opened during before_script (open egress) live on
- * after the policy narrows; judging every packet by its destination ends it.
+ * Both have the same shape: a prerouting filter at priority -300 (before conntrack, DNAT and routing, so
+ * the sandbox's destination is judged as it asked for it) that only looks at packets entering from its
+ * host ends (shared: iifname "slo*"; own: "slvN"), and a postrouting masquerade. The filter is stateless
+ * on purpose: "ct state established accept" would let a connection opened during before_script (open
+ * egress) live on after the policy narrows; judging every packet by its destination ends it.
  *
  * Order of the filter, for packets from the sandbox:
  *   not IPv4 → drop (the sandbox has no IPv6; no link-local way to the host)
  *   source not the sandbox's address → drop (root in the sandbox may hold CAP_NET_ADMIN in its netns).
  *     Own table: the address itself. Shared table: a .2 of 10.200.0.0/16 (the sandbox ends) whose route
  *     goes back out of the interface the packet came in by (fib saddr . iif: strict reverse path), which
- *     is the /30 of that host end only, so exactly the sandbox's address
+ *     is the /30 of that host end only (its .1 is local: no route out), so exactly the sandbox's address
  *   a local/broadcast/multicast address of the host (fib) → drop: the gateway and anything else
  *     listening on the host, whatever its address, are never reachable, whitelisted or not
  *   169.254.169.254 (cloud metadata) → drop, whitelisted or not

@@ -38,7 +38,7 @@ void *sl_nlmsg_put(sl_nlmsg_t *m, const void *data, size_t len);
 void sl_nlmsg_attr(sl_nlmsg_t *m, uint16_t type, const void *data, size_t len);
 void sl_nlmsg_attr_str(sl_nlmsg_t *m, uint16_t type, const char *s); /* with its NUL */
 void sl_nlmsg_attr_u32(sl_nlmsg_t *m, uint16_t type, uint32_t v);
-/* Nested attributes: begin returns 0 (or marks overflow past SL_NL_MAX_NEST); end closes the last one. */
+/* Nested attributes: begin opens one (past SL_NL_MAX_NEST it marks overflow); end closes the last one. */
 void sl_nlmsg_nest_begin(sl_nlmsg_t *m, uint16_t type);
 void sl_nlmsg_nest_end(sl_nlmsg_t *m);
 /* Closes the message (nlmsg_len). 0, or -ENOSPC when anything did not fit / nesting is unbalanced. */
