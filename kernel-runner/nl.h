@@ -11,7 +11,8 @@
  *
  * Ownership: sl_nlmsg_t is the caller's value and points into the caller's buffer; nothing here
  * allocates. Pointers handed to callbacks or returned by the parsers point into the buffer that was
- * parsed and are valid while it is. Sockets are the caller's (sl_nl_open returns a new fd).
+ * parsed and are valid while it is. Sockets are the caller's (sl_nl_open returns a new fd). Requests are
+ * numbered by a process-wide counter: call from one thread (the runner's main thread).
  */
 #ifndef SLUICE_RUNNER_NL_H
 #define SLUICE_RUNNER_NL_H
