@@ -1,4 +1,4 @@
-/* net_cleanup.c — delete a dead runner's nft table and veth (net_cleanup.h). */
+/* net_cleanup.c — delete a dead runner's own nft table and veth (net_cleanup.h). */
 #include "net_cleanup.h"
 
 #include <errno.h>
@@ -89,8 +89,11 @@ int net_cleanup(const char *record_path) {
     else if (!strcmp(key, "nft")) snprintf(table, sizeof(table), "%s", val);
   }
   fclose(f);
-  /* the record is written by our runner, but names still go to ip/nft as arguments: accept only ours */
-  if (slot < 0 || slot > 1000000 || !name_ok(veth, "slv", 15) || !name_ok(table, "sluice_", 24)) return -EINVAL;
+  /* the record is written by our runner, but names still go to ip/nft as arguments: accept only ours.
+   * An open-egress sandbox ("slo") has no table of its own (the shared one stays); a whitelist ("slv") has. */
+  if (slot < 0 || slot > 1000000 || !(name_ok(veth, "slv", 15) || name_ok(veth, "slo", 15)) ||
+      (table[0] && !name_ok(table, "sluice_", 24)))
+    return -EINVAL;
   char lockp[64];
   snprintf(lockp, sizeof(lockp), LOCK_DIR "/%ld.lock", slot);
   int fd = open(lockp, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -101,9 +104,11 @@ int net_cleanup(const char *record_path) {
   }
   int rc = 0;
   char script[128], sys[64];
-  snprintf(script, sizeof(script), "table inet %s {}\ndelete table inet %s\n", table, table);
-  const char *nft[] = {NFT_BIN, "-f", "-", NULL};
-  if (run(nft, script) < 0) rc = -EBUSY;
+  if (table[0]) {
+    snprintf(script, sizeof(script), "table inet %s {}\ndelete table inet %s\n", table, table);
+    const char *nft[] = {NFT_BIN, "-f", "-", NULL};
+    if (run(nft, script) < 0) rc = -EBUSY;
+  }
   snprintf(sys, sizeof(sys), "/sys/class/net/%s", veth);
   if (access(sys, F_OK) == 0) {
     const char *ip[] = {IP_BIN, "link", "del", veth, NULL};

@@ -1,6 +1,7 @@
 /* net_cleanup.h — removes what a dead runner left of a sandbox's egress (kernel-runner/net.h), as listed
- * in STATE/sandboxes/ID/net: the nft table "inet sluice_N" and the host end "slvN" of its veth (the pair
- * normally dies with the netns; deleting it is for a runner that died mid-setup).
+ * in STATE/sandboxes/ID/net: a whitelisted sandbox's own nft table "inet sluice_N" (an open-egress
+ * sandbox has none: the host-wide table "inet sluice" is shared and stays) and the host end "sloN"/"slvN"
+ * of its veth (the pair normally dies with the netns; deleting it is for a runner that died mid-setup).
  *
  * The slot N is host-wide and held by an flock on /run/sluice/net/N.lock while a runner lives. Cleanup
  * takes that lock (non-blocking) first: when another runner already holds it, the slot is in use again

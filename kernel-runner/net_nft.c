@@ -1,14 +1,18 @@
-/* net_nft.c — the sandbox's host-side nftables table (net.h).
+/* net_nft.c — the host-side nftables tables (net.h): the shared one for open egress, and a whitelisted
+ * sandbox's own.
  *
- * One table per sandbox ("inet sluice_N"): a prerouting filter at priority -300 (before conntrack, DNAT
- * and routing, so the sandbox's destination is judged as it asked for it) that only looks at packets
- * entering from the sandbox's host end, and a postrouting masquerade. The filter is stateless on purpose:
- * "ct state established accept" would let a connection opened during before_script (open egress) live on
- * after the policy narrows; judging every packet by its destination ends it.
+ * Both have the same shape: a prerouting filter at priority -300 (before conntrack, DNAT and routing, so
+ * the sandbox's destination is judged as it asked for it) that only looks at packets entering from its
+ * host ends (shared: iifname "slo*"; own: "slvN"), and a postrouting masquerade. The filter is stateless
+ * on purpose: "ct state established accept" would let a connection opened during before_script (open
+ * egress) live on after the policy narrows; judging every packet by its destination ends it.
  *
  * Order of the filter, for packets from the sandbox:
  *   not IPv4 → drop (the sandbox has no IPv6; no link-local way to the host)
- *   source not the sandbox's address → drop (root in the sandbox may hold CAP_NET_ADMIN in its netns)
+ *   source not the sandbox's address → drop (root in the sandbox may hold CAP_NET_ADMIN in its netns).
+ *     Own table: the address itself. Shared table: a .2 of 10.200.0.0/16 (the sandbox ends) whose route
+ *     goes back out of the interface the packet came in by (fib saddr . iif: strict reverse path), which
+ *     is the /30 of that host end only (its .1 is local: no route out), so exactly the sandbox's address
  *   a local/broadcast/multicast address of the host (fib) → drop: the gateway and anything else
  *     listening on the host, whatever its address, are never reachable, whitelisted or not
  *   169.254.169.254 (cloud metadata) → drop, whitelisted or not
@@ -16,16 +20,26 @@
  *   always-deny set (isolation.md: 0/8, 10/8, 100.64/10, 127/8, 169.254/16, 172.16/12, 192.168/16,
  *     multicast and reserved) → drop
  *   the rest → accept (open egress) or drop (whitelist)
+ * The shared table is created by nft(8) once per host and checked with one nfnetlink GETTABLE (nl.h) per
+ * create: its comment is SL_NET_SHARED_VERSION.
  */
 #include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "nl.h"
 #include "rutil.h"
 #include "sluice/egress.h"
 
@@ -132,4 +146,108 @@ int sl_net_nft_delete(const sl_net_t *n) {
   int rc = sl_net_run(argv, buf, out, sizeof out);
   if (rc < 0) RLOG("nft delete table %s: %s", n->table, out);
   return rc;
+}
+
+int sl_net_shared_ruleset(char *buf, size_t len) {
+  size_t off = 0;
+  const char *t = SL_NET_SHARED_TABLE, *o = SL_NET_OPEN_PREFIX "*";
+  PUT("table inet %s {}\ndelete table inet %s\ntable inet %s {\n", t, t, t);
+  PUT("  comment \"%s\"\n", SL_NET_SHARED_VERSION);
+  PUT("  set deny4 { type ipv4_addr; flags interval; elements = { %s } }\n", DENY4);
+  PUT("  chain egress {\n    type filter hook prerouting priority -300; policy accept;\n");
+  PUT("    iifname != \"%s\" accept\n", o);
+  PUT("    meta nfproto != ipv4 drop\n");
+  PUT("    ip saddr & 255.255.0.3 != 10.200.0.2 drop\n"); /* SL_NET_POOL, host .1 / sandbox .2 */
+  PUT("    fib saddr . iif oif missing drop\n");
+  PUT("    fib daddr type { local, broadcast, multicast } drop\n");
+  PUT("    ip daddr 169.254.169.254 drop\n");
+  PUT("    ip daddr @deny4 drop\n");
+  PUT("    accept\n  }\n");
+  PUT("  chain nat {\n    type nat hook postrouting priority 100; policy accept;\n");
+  PUT("    iifname \"%s\" oifname != \"%s\" masquerade\n  }\n}\n", o, o);
+  return off < len ? (int)off : -ENOSPC;
+}
+
+typedef struct {
+  int seen;
+  char comment[64];
+} table_info_t;
+
+static int table_cb(void *ud, uint16_t type, const void *payload, size_t len) {
+  table_info_t *ti = ud;
+  if (type != ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE)) return 0;
+  int rc = sl_nl_nft_table_comment(payload, len, ti->comment, sizeof ti->comment);
+  if (rc < 0) return rc;
+  ti->seen = 1;
+  return 0;
+}
+
+/* 1: the shared table is there with our version; 0: missing or another version; -errno. */
+static int shared_check(int fd) {
+  uint32_t buf[64];
+  sl_nlmsg_t m;
+  struct nfgenmsg g = {.nfgen_family = NFPROTO_INET, .version = NFNETLINK_V0, .res_id = 0};
+  sl_nlmsg_init(&m, buf, sizeof buf, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETTABLE, 0);
+  sl_nlmsg_put(&m, &g, sizeof g);
+  sl_nlmsg_attr_str(&m, NFTA_TABLE_NAME, SL_NET_SHARED_TABLE);
+  int rc = sl_nlmsg_finish(&m);
+  if (rc < 0) return rc;
+  table_info_t ti = {0};
+  rc = sl_nl_transact(fd, &m, table_cb, &ti, SL_NL_TIMEOUT_MS);
+  if (rc == -ENOENT) return 0;
+  if (rc < 0) return rc;
+  return ti.seen && !strcmp(ti.comment, SL_NET_SHARED_VERSION);
+}
+
+static int lock_shared(void) {
+  int fd = open(SL_NET_SHARED_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return -errno;
+  /* the holder runs one nft, itself bounded by SL_NET_EXEC_TIMEOUT_MS */
+  int64_t deadline = sl_now_ms() + SL_NET_EXEC_TIMEOUT_MS + 2000;
+  while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int e = errno;
+      close(fd);
+      return -e;
+    }
+    if (sl_now_ms() > deadline) {
+      close(fd);
+      return -ETIMEDOUT;
+    }
+    struct timespec ts = {0, 5 * 1000000};
+    nanosleep(&ts, NULL);
+  }
+  return fd;
+}
+
+int sl_net_shared_ensure(char *err, size_t errlen) {
+  if (errlen) err[0] = 0;
+  int nl = sl_nl_open(NETLINK_NETFILTER), lk = -1, rc;
+  if (nl < 0) return snprintf(err, errlen, "egress: netfilter netlink: %s", strerror(-nl)), nl;
+  /* the usual case: there, current. Anything else (missing, older, or the check failed, e.g. nf_tables
+   * not loaded yet: nft loads it) goes the slow way, and only the check after installing decides. */
+  if ((rc = shared_check(nl)) == 1) goto out;
+  if ((rc = sl_mkdir_p(SL_NET_LOCK_DIR, 0700)) < 0 || (rc = lk = lock_shared()) < 0) {
+    snprintf(err, errlen, "egress: lock %s: %s", SL_NET_SHARED_LOCK, strerror(-rc));
+    goto out;
+  }
+  if ((rc = shared_check(nl)) == 1) goto out; /* another runner installed it while we waited */
+  char buf[2048], out[512];
+  if ((rc = sl_net_shared_ruleset(buf, sizeof buf)) < 0) {
+    snprintf(err, errlen, "egress: shared ruleset: %s", strerror(-rc));
+    goto out;
+  }
+  const char *argv[] = {SL_NET_NFT_BIN, "-f", "-", NULL};
+  if ((rc = sl_net_run(argv, buf, out, sizeof out)) < 0) {
+    snprintf(err, errlen, "egress: nft (shared table): %s", out[0] ? out : strerror(-rc));
+    goto out;
+  }
+  RLOG("installed the shared egress table inet %s (%s)", SL_NET_SHARED_TABLE, SL_NET_SHARED_VERSION);
+  rc = shared_check(nl);
+  if (rc == 0) rc = -EPROTO; /* nft succeeded yet the table is not what we wrote */
+out:
+  if (rc < 0 && !err[0]) snprintf(err, errlen, "egress: shared table: %s", strerror(-rc));
+  if (lk >= 0) close(lk);
+  close(nl);
+  return rc < 0 ? rc : 0;
 }

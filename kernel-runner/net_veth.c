@@ -1,9 +1,10 @@
-/* net_veth.c — the sandbox's veth pair, its slot and its record; running ip/nft (net.h). */
+/* net_veth.c — the sandbox's veth pair (over rtnetlink), its slot and its record; running nft (net.h). */
 #include "net.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netlink.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -20,6 +21,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "nl.h"
+#include "rtnl.h"
 #include "rutil.h"
 
 extern char **environ;
@@ -131,7 +134,8 @@ static int slot_take(sl_net_t *n, unsigned long uid_base) {
 
 static int write_record(const sl_net_t *n, const sl_config_t *cfg) {
   char path[PATH_MAX + 16], buf[128];
-  int len = snprintf(buf, sizeof buf, "slot %d\nveth %s\nnft %s\n", n->slot, n->host_if, n->table);
+  int len = snprintf(buf, sizeof buf, "slot %d\nveth %s\n", n->slot, n->host_if);
+  if (n->own_table) len += snprintf(buf + len, sizeof buf - (size_t)len, "nft %s\n", n->table);
   snprintf(path, sizeof path, "%s/net", cfg->sbx_dir);
   return sl_write_file_atomic(path, buf, (size_t)len, 0644);
 }
@@ -142,28 +146,31 @@ static int link_exists(const char *ifname) {
   return access(p, F_OK) == 0;
 }
 
-static int link_delete(const char *ifname) {
+/* fd: a NETLINK_ROUTE socket, or -1 to open one for this call */
+static int link_delete(int fd, const char *ifname) {
   if (!link_exists(ifname)) return 0;
-  const char *argv[] = {SL_NET_IP_BIN, "link", "del", ifname, NULL};
-  char out[256];
-  int rc = sl_net_run(argv, NULL, out, sizeof out);
-  if (rc < 0 && link_exists(ifname)) RLOG("ip link del %s: %s", ifname, out);
-  return link_exists(ifname) ? rc : 0;
+  int own = fd < 0 ? (fd = sl_nl_open(NETLINK_ROUTE)) : -1;
+  int rc = fd < 0 ? fd : sl_rtnl_link_del(fd, ifname);
+  if (own >= 0) close(own);
+  if (rc < 0 && link_exists(ifname)) RLOG("delete link %s: %s", ifname, strerror(-rc));
+  return link_exists(ifname) ? (rc < 0 ? rc : -EBUSY) : 0;
 }
 
 int sl_net_plan(sl_net_t *n, const sl_config_t *cfg, char *err, size_t errlen) {
   json_t *list = json_object_get(cfg->sandbox, "egress_whitelist");
   const char *script = json_string_value(json_object_get(cfg->sandbox, "before_script"));
   n->mode = !list || json_is_null(list) ? SL_NET_OPEN : json_array_size(list) ? SL_NET_LIST : SL_NET_NONE;
-  n->want_veth = n->mode != SL_NET_NONE || (script && *script);
+  n->script = script && *script;
+  n->want_veth = n->mode != SL_NET_NONE || n->script;
+  n->own_table = n->mode == SL_NET_LIST;
   if (!n->want_veth) return 0;
   int rc = slot_take(n, cfg->uid_base);
   if (rc < 0) return fail(err, errlen, rc, "no free network slot", NULL);
   uint32_t base = SL_NET_POOL + 4u * (uint32_t)n->slot;
   n->host_ip = base + 1;
   n->sb_ip = base + 2;
-  snprintf(n->host_if, sizeof n->host_if, "slv%d", n->slot);
-  snprintf(n->table, sizeof n->table, "sluice_%d", n->slot);
+  snprintf(n->host_if, sizeof n->host_if, "%s%d", n->own_table ? SL_NET_LIST_PREFIX : SL_NET_OPEN_PREFIX, n->slot);
+  if (n->own_table) snprintf(n->table, sizeof n->table, "sluice_%d", n->slot);
   /* recorded BEFORE anything exists, so the gateway can clean up after a runner killed with SIGKILL */
   if ((rc = write_record(n, cfg)) < 0) return fail(err, errlen, rc, "write net record", NULL);
   /* NAT needs forwarding; turned on the first time a sandbox gets egress, never turned off (README) */
@@ -178,50 +185,53 @@ int sl_net_plan(sl_net_t *n, const sl_config_t *cfg, char *err, size_t errlen) {
   return 0;
 }
 
-int sl_net_setup_parent(sl_net_t *n, pid_t child, char *err, size_t errlen) {
+int sl_net_setup_parent(sl_net_t *n, const sl_config_t *cfg, pid_t child, char *err, size_t errlen) {
   if (!n->want_veth) return 0;
-  char out[512], pidnum[16], cidr[32], p[96];
-  int rc;
-  /* a slot we hold the lock of may still carry a dead runner's pair: it is stale */
-  if ((rc = link_delete(n->host_if)) < 0) return fail(err, errlen, rc, "remove a stale veth", NULL);
-  /* the filter first: the pair must never exist without it (the table matches the name, not the device) */
-  n->table_made = 1;
-  if ((rc = sl_net_nft_apply(n, NULL, 1, err, errlen)) < 0) return rc;
-  snprintf(pidnum, sizeof pidnum, "%d", (int)child);
+  char p[96], other[16];
+  int rc, fd = sl_nl_open(NETLINK_ROUTE);
+  if (fd < 0) return fail(err, errlen, fd, "rtnetlink socket", NULL);
+  /* a slot we hold the lock of may still carry a dead runner's pair (of either kind): it is stale */
+  snprintf(other, sizeof other, "%s%d", n->own_table ? SL_NET_OPEN_PREFIX : SL_NET_LIST_PREFIX, n->slot);
+  if ((rc = link_delete(fd, n->host_if)) < 0 || (rc = link_delete(fd, other)) < 0) {
+    fail(err, errlen, rc, "remove a stale veth", NULL);
+    goto out;
+  }
+  /* the filter first: the pair must never exist without it (the tables match the name, not the device) */
+  if (n->own_table) {
+    n->table_made = 1; /* open during a before_script, else the final policy right away */
+    if ((rc = sl_net_nft_apply(n, cfg, n->script, err, errlen)) < 0) goto out;
+  } else if ((rc = sl_net_shared_ensure(err, errlen)) < 0) {
+    goto out;
+  }
   n->veth_made = 1;
-  const char *add[] = {SL_NET_IP_BIN, "link", "add", n->host_if, "type", "veth", "peer", "name", "eth0", "netns", pidnum, NULL};
-  if ((rc = sl_net_run(add, NULL, out, sizeof out)) < 0) return fail(err, errlen, rc, "ip link add", out);
-  /* no IPv6 on the host end: no link-local address the sandbox could reach the host by (the table
-   * drops IPv6 from the sandbox as well) */
+  if ((rc = sl_rtnl_veth_add(fd, n->host_if, "eth0", child)) < 0) { fail(err, errlen, rc, "create the veth pair", NULL); goto out; }
+  /* no IPv6 on the host end: no link-local address the sandbox could reach the host by (the tables
+   * drop IPv6 from the sandbox as well); the end is still down, so it never had one */
   snprintf(p, sizeof p, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", n->host_if);
-  if (access(p, F_OK) == 0 && (rc = sl_write_str(p, "1")) < 0) return fail(err, errlen, rc, "disable IPv6 on the host end", NULL);
-  struct in_addr a = {htonl(n->host_ip)};
-  snprintf(cidr, sizeof cidr, "%s/30", inet_ntoa(a));
-  /* address and up in one ip process (each exec of ip costs milliseconds of sandbox creation) */
-  char batch[160];
-  snprintf(batch, sizeof batch, "addr add %s dev %s\nlink set %s up\n", cidr, n->host_if, n->host_if);
-  const char *addr_up[] = {SL_NET_IP_BIN, "-batch", "-", NULL};
-  if ((rc = sl_net_run(addr_up, batch, out, sizeof out)) < 0) return fail(err, errlen, rc, "ip addr add / link set up", out);
-  return 0;
+  if (access(p, F_OK) == 0 && (rc = sl_write_str(p, "1")) < 0) { fail(err, errlen, rc, "disable IPv6 on the host end", NULL); goto out; }
+  if ((rc = sl_rtnl_addr4_add(fd, n->host_if, n->host_ip, 30)) < 0) { fail(err, errlen, rc, "address the host end", NULL); goto out; }
+  if ((rc = sl_rtnl_link_up(fd, n->host_if)) < 0) { fail(err, errlen, rc, "set the host end up", NULL); goto out; }
+out:
+  close(fd);
+  return rc;
 }
 
 int sl_net_apply_policy(sl_net_t *n, const sl_config_t *cfg, char *err, size_t errlen) {
   if (!n->want_veth) return 0;
   int rc;
   if (n->mode == SL_NET_NONE) { /* the before_script is done: loopback only from now on */
-    if ((rc = link_delete(n->host_if)) < 0) return fail(err, errlen, rc, "remove the veth after before_script", NULL);
+    if ((rc = link_delete(-1, n->host_if)) < 0) return fail(err, errlen, rc, "remove the veth after before_script", NULL);
     n->veth_made = 0;
-    if ((rc = sl_net_nft_delete(n)) < 0) return fail(err, errlen, rc, "remove the nft table", NULL);
-    n->table_made = 0;
     return 0;
   }
-  return n->mode == SL_NET_LIST ? sl_net_nft_apply(n, cfg, 0, err, errlen) : 0;
+  /* LIST: the table was the open one for the before_script; without one it is final already */
+  return n->own_table && n->script ? sl_net_nft_apply(n, cfg, 0, err, errlen) : 0;
 }
 
 void sl_net_destroy(sl_net_t *n) {
   /* the pair dies with the sandbox's netns, but the host end may outlive init for a moment (the kernel
    * frees a netns asynchronously): delete it now so the slot is clean when we release it */
-  if (n->veth_made && link_delete(n->host_if) == 0) n->veth_made = 0;
+  if (n->veth_made && link_delete(-1, n->host_if) == 0) n->veth_made = 0;
   if (n->table_made && sl_net_nft_delete(n) == 0) n->table_made = 0;
   if (n->lock_fd >= 0) close(n->lock_fd);
   n->lock_fd = -1;

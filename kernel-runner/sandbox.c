@@ -118,7 +118,7 @@ int sl_sandbox_create(sl_sandbox_t *sb, const sl_config_t *cfg, char *err, size_
   if ((rc = sl_ns_user_init_parent(pid, cfg->uid_base, SL_UID_RANGE)) < 0) { snprintf(err, errlen, "uid/gid map: %s", strerror(-rc)); goto out; }
   sl_cgroup_close_join(cgfds); /* the child joins through its copies */
   /* the peer goes into the child's netns while the child still waits: it finds eth0 when released */
-  if ((rc = sl_net_setup_parent(&sb->net, pid, err, errlen)) < 0) goto out;
+  if ((rc = sl_net_setup_parent(&sb->net, cfg, pid, err, errlen)) < 0) goto out;
   if (write(rel[1], "1", 1) != 1) { rc = -errno; snprintf(err, errlen, "release: %s", strerror(errno)); goto out; }
   struct pollfd pfd = {st[0], POLLIN, 0};
   if (poll(&pfd, 1, SL_BUILD_TIMEOUT_MS) <= 0) { rc = -ETIMEDOUT; snprintf(err, errlen, "sandbox setup timed out"); goto out; }

@@ -186,6 +186,44 @@ def multipart_seeds():
     mp("bad-ct", "text/plain", b"--b0undary\r\nContent-Disposition: form-data; name=q\r\n\r\n\r\n--b0undary--")
 
 
+def nlmsg(type_, seq, payload, flags=0):
+    return struct.pack("<IHHII", 16 + len(payload), type_, flags, seq, 0) + payload + b"\0" * (-len(payload) % 4)
+
+
+def nla(type_, data):
+    return struct.pack("<HH", 4 + len(data), type_) + data + b"\0" * (-len(data) % 4)
+
+
+def netlink_seeds():
+    """fuzz_netlink.c: 4 bytes of sequence number (little endian), then one datagram of replies."""
+    seq = 77
+    pre = struct.pack("<I", seq)
+    ack = lambda err, s=seq: nlmsg(2, s, struct.pack("<i", err) + struct.pack("<IHHII", 36, 0xA01, 5, s, 0))  # noqa
+    newtable = bytes.fromhex(  # captured from the kernel: NFT_MSG_NEWTABLE for "inet sluice" with its comment
+        "58000000000a00004d0000001e650000010015a40b000100736c75696365000008000300000000030c000400000000000000"
+        "132908000200000000001c0006000016736c75696365206f70656e2065677265737320763100")
+    write("netlink", "kernel-newtable", pre + newtable)
+    write("netlink", "kernel-ack", pre + bytes.fromhex("24000000020000014d0000001e6500000000000020000000010a05004d00000000000000"))
+    write("netlink", "newtable-then-ack", pre + newtable + ack(0))
+    write("netlink", "enoent", pre + ack(-2))
+    write("netlink", "eexist", pre + ack(-17))
+    write("netlink", "stale-seq-then-ack", pre + ack(-1, 5) + ack(0))
+    write("netlink", "done", pre + nlmsg(3, seq, struct.pack("<i", 0)))
+    nfgen = struct.pack("<BBH", 1, 0, 0)
+    write("netlink", "table-no-comment", pre + nlmsg(0xA00, seq, nfgen + nla(1, b"sluice\0")))
+    write("netlink", "table-other-udata", pre + nlmsg(0xA00, seq, nfgen + nla(6, b"\x01\x02ab\x00\x03abc")))
+    write("netlink", "table-udata-overrun", pre + nlmsg(0xA00, seq, nfgen + nla(6, b"\x00\x40abc")))
+    write("netlink", "table-long-comment", pre + nlmsg(0xA00, seq, nfgen + nla(6, b"\x00\xc8" + b"c" * 200)))
+    write("netlink", "attr-overrun", pre + nlmsg(0xA00, seq, nfgen + struct.pack("<HH", 200, 6) + b"abcd"))
+    write("netlink", "msg-overrun", pre + struct.pack("<IHHII", 4096, 2, 0, seq, 0) + b"\0" * 8)
+    write("netlink", "msg-too-short", pre + struct.pack("<IHHII", 8, 2, 0, seq, 0))
+    write("netlink", "error-short", pre + nlmsg(2, seq, b"\0\0"))
+    write("netlink", "error-positive", pre + nlmsg(2, seq, struct.pack("<i", 5)))
+    write("netlink", "noop-then-ack", pre + nlmsg(1, seq, b"") + ack(0))
+    write("netlink", "trailing-bytes", pre + ack(0)[:-4] + b"\1\2\3")
+    write("netlink", "empty", pre)
+
+
 if __name__ == "__main__":
     wire_seeds()
     driver_seeds()
@@ -193,3 +231,4 @@ if __name__ == "__main__":
     ops_seeds()
     utf8_seeds()
     multipart_seeds()
+    netlink_seeds()

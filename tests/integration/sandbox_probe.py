@@ -66,7 +66,8 @@ def describe(pids):
 
 
 def net_record(state_dir, sb_id):
-    """The runner's record of its network (kernel-runner/net_veth.c): {"slot", "veth", "nft"}; {} without one."""
+    """The runner's record of its network (kernel-runner/net_veth.c): {"slot", "veth"} and, for a whitelist,
+    its own table {"nft"}; {} without one."""
     text = read(os.path.join(sandbox_dir(state_dir, sb_id), "net")) or ""
     return dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
 
@@ -129,12 +130,14 @@ class Snapshot:
             assert v and v != host[k], f"sandbox {k} namespace is the host's"
         text = read(os.path.join(sandbox_dir(state_dir, sb_id), "cgroups")) or ""
         self.cgroups = [l for l in text.splitlines() if l.strip()]
-        # the host end of its network: veth and nft table, identified by ifindex / handle (names are reused)
+        # the host end of its network: veth and (whitelist) its own nft table, identified by ifindex / handle
+        # (names are reused); open egress is judged by the host-wide table "inet sluice", which must be there
+        # and stays
         self.net = net_record(state_dir, sb_id)
         self.veth = self.net.get("veth")
         self.veth_index = veth_index(self.veth) if self.veth else None
         self.nft = self.net.get("nft")
-        self.nft_handle = nft_handle(self.nft) if self.nft else None
+        self.nft_handle = nft_handle(self.nft or "sluice") if self.net else None
         if self.net:
             assert self.veth_index and self.nft_handle, f"net record {self.net} without its veth or table"
 

@@ -5,7 +5,7 @@ a disk filler (ephemeral-storage), four CPU spinners (cpu) and an output flood (
 timeout). Meanwhile GET /health and `x=1` in the sixth sandbox are sampled back to back: every sample must
 answer within BOUND seconds (a bound, not a benchmark; p50/max are printed). The host and the gateway must be
 unharmed (gateway alive with bounded RSS, host memory not collapsed, no OOM kill outside a sandbox's own
-memory cgroup), and deleting the five must leave nothing (processes, cgroups, mounts, netns, veth, nft table).
+memory cgroup), and deleting the five must leave nothing (processes, cgroups, mounts, netns, veth, own nft table).
 
 Everything is bounded: every HTTP call has a timeout, every attack a few seconds, every wait a deadline, and
 an alarm fails the test (its fixtures still clean up) if the whole of it passes DEADLINE seconds."""
@@ -347,7 +347,8 @@ def test_abuse_under_load(sec, deadline):
     # ---- delete the five: nothing left behind ----
     for name, snap in snaps.items():  # the probe sees what a live sandbox holds (so "none left" means something)
         live = " | ".join(snap.leftovers())
-        for what in ("runner", "pid ns", "net ns", "cgroup", "veth", "nft table"):
+        # open egress: no nft table of its own (the host-wide "inet sluice" is shared and stays)
+        for what in ("runner", "pid ns", "net ns", "cgroup", "veth") + (("nft table",) if snap.nft else ()):
             assert what in live, (name, what, live)
     for name in ATTACKS:
         r = c.delete(f"{API}/{ids[name]}")

@@ -232,7 +232,8 @@ def test_before_script_has_open_egress_then_policy_applies(sec, internet):
     assert interfaces(sec, sb) == ["lo"]
     got = fetch(sec, sb, internet["A"])
     assert got[internet["A"]].startswith("FAILED"), got
-    assert not veth_exists(record(sec, sb)["veth"]) and not table_exists(record(sec, sb)["nft"])
+    rec = record(sec, sb)
+    assert not veth_exists(rec["veth"]) and "nft" not in rec  # open egress used the shared table
 
 
 def test_before_script_leaves_no_open_connection(sec, internet):
@@ -271,21 +272,149 @@ def test_bad_whitelist_is_400(sec, bad):
     assert r.status_code == 400, r.text
 
 
-def test_delete_leaves_nothing(sec, internet):
-    sb = sec.create(name="eg-del")
+@pytest.mark.parametrize("body", [{}, {"egress_whitelist": ["203.0.113.0/24"]}], ids=["open", "whitelist"])
+def test_delete_leaves_nothing(sec, internet, body):
+    sb = sec.create(name="eg-del", **body)
     rec, ino = record(sec, sb), netns_inode(sec, sb)
-    assert veth_exists(rec["veth"]) and table_exists(rec["nft"]) and netns_alive(ino)
+    own = rec.get("nft")
+    assert veth_exists(rec["veth"]) and netns_alive(ino) and (own is None) == (not body)
+    assert table_exists(own or "sluice")
     sec.c.delete(sb)
-    wait_until(lambda: not veth_exists(rec["veth"]) and not table_exists(rec["nft"]) and not netns_alive(ino),
-               timeout=15, what="veth, nft table and netns gone after delete")
+    wait_until(lambda: not veth_exists(rec["veth"]) and not (own and table_exists(own)) and not netns_alive(ino),
+               timeout=15, what="veth, own nft table and netns gone after delete")
 
 
-def test_kill9_of_the_runner_leaves_nothing(sec, internet):
-    sb = sec.create(name="eg-kill", egress_whitelist=[internet["A"] + "/32"])
+@pytest.mark.parametrize("whitelist", [False, True], ids=["open", "whitelist"])
+def test_kill9_of_the_runner_leaves_nothing(sec, internet, whitelist):
+    body = {"egress_whitelist": [internet["A"] + "/32"]} if whitelist else {}
+    sb = sec.create(name="eg-kill-" + ("list" if whitelist else "open"), **body)
     rec, ino = record(sec, sb), netns_inode(sec, sb)
-    assert veth_exists(rec["veth"]) and table_exists(rec["nft"])
+    own = rec.get("nft")
+    assert veth_exists(rec["veth"]) and (own is not None) == whitelist and table_exists(own or "sluice")
     with open(os.path.join(sec.workdir, "state", "sandboxes", sb, "runner.pid")) as f:
         os.kill(int(f.read()), signal.SIGKILL)
-    wait_until(lambda: not veth_exists(rec["veth"]) and not table_exists(rec["nft"]) and not netns_alive(ino),
-               timeout=20, what="veth, nft table and netns gone after kill -9 of the runner")
+    wait_until(lambda: not veth_exists(rec["veth"]) and not (own and table_exists(own)) and not netns_alive(ino),
+               timeout=20, what="veth, own nft table and netns gone after kill -9 of the runner")
+    assert table_exists("sluice")  # the shared table stays for the other sandboxes
     sec.c.http.delete(f"{API}/{sb}")
+
+
+def nft_comment(table):
+    out = sh("nft", "list", "table", "inet", table, check=False).stdout
+    for line in out.splitlines():
+        if line.strip().startswith("comment "):
+            return line.strip()[len("comment "):].strip('"')
+    return None
+
+
+def test_open_egress_uses_the_shared_table_whitelists_their_own(sec, internet):
+    sb = sec.create(name="eg-kinds-open")
+    rec = record(sec, sb)
+    assert rec["veth"] == "slo" + rec["slot"] and "nft" not in rec, rec
+    assert nft_comment("sluice") == "sluice open egress v1"
+    wl = sec.create(name="eg-kinds-list", egress_whitelist=[internet["A"] + "/32"])
+    rec = record(sec, wl)
+    assert rec["veth"] == "slv" + rec["slot"] and rec["nft"] == "sluice_" + rec["slot"] and table_exists(rec["nft"])
+    # the shared table's drop rules never see the whitelisted sandbox's packets, nor its table the open one's
+    assert fetch(sec, wl, internet["A"]) == {internet["A"]: "A"}
+    assert fetch(sec, sb, internet["A"], internet["B"]) == {internet["A"]: "A", internet["B"]: "B"}
+    sec.c.delete(sb)
+    sec.c.delete(wl)
+
+
+def runner_logs(sec, ids):
+    out = {}
+    for sb in ids:
+        with open(os.path.join(sec.workdir, "state", "sandboxes", sb, "runner.log"), errors="replace") as f:
+            out[sb] = f.read()
+    return out
+
+
+@pytest.mark.parametrize("how", ["outdated", "missing"])
+def test_shared_table_is_reinstalled(sec, internet, listener, how):
+    """A host whose shared table is gone (reboot, a flushed ruleset) or from an older version: the next open
+    creates (several at once) put the current one back, exactly one of them, and their egress is judged."""
+    sec.c.delete(sec.create(name=f"eg-reinstall-warm-{how}"))  # the table exists before it is replaced
+    if how == "outdated":  # an older ruleset that lets everything through: must be replaced, not trusted
+        subprocess.run(["nft", "-f", "-"], input="table inet sluice {}\ndelete table inet sluice\n"
+                       "table inet sluice { comment \"sluice open egress v0\"; }\n", text=True, check=True, timeout=10)
+    else:
+        sh("nft", "delete", "table", "inet", "sluice")
+    assert nft_comment("sluice") in (None, "sluice open egress v0")
+    ids = [None] * 4
+
+    def one(i):
+        ids[i] = sec.create(name=f"eg-reinstall-{how}-{i}")
+
+    import threading
+    ts = [threading.Thread(target=one, args=(i,)) for i in range(len(ids))]
+    [t.start() for t in ts]
+    [t.join(timeout=60) for t in ts]
+    assert all(ids), ids
+    assert nft_comment("sluice") == "sluice open egress v1"
+    logs = runner_logs(sec, ids)
+    assert sum("installed the shared egress table" in t for t in logs.values()) == 1, logs
+    rec = record(sec, ids[0])
+    host_end = "10.200.%d.%d" % divmod(4 * int(rec["slot"]) + 1, 256)
+    got = connects(sec, ids[0], [f"{host_end}:{listener}", f"{METADATA}:8080", f"{internet['A']}:8080"])
+    assert got == {f"{host_end}:{listener}": False, f"{METADATA}:8080": False, f"{internet['A']}:8080": True}, got
+    for sb in ids:
+        sec.c.delete(sb)
+
+
+SPOOF = ("import socket, struct, sys\n"
+         "dst, port = sys.argv[1], int(sys.argv[2])\n"
+         "s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)\n"
+         "for src in sys.argv[3:]:\n"
+         "    data = src.encode()\n"
+         "    udp = struct.pack('!HHHH', 40000, port, 8 + len(data), 0) + data\n"
+         "    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,\n"
+         "                     socket.inet_aton(src), socket.inet_aton(dst))\n"
+         "    for _ in range(3): s.sendto(ip + udp, (dst, 0))\n"
+         "print('SENT')\n")
+
+RECV = ("import socket, sys\n"
+        "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', int(sys.argv[1])))\n"
+        "out = open(sys.argv[2], 'a')\n"
+        "while True:\n"
+        "    d, a = s.recvfrom(2048); out.write(d.decode(errors='replace') + '\\n'); out.flush()\n")
+
+
+@pytest.mark.parametrize("body", [{}, {"egress_whitelist": ["198.51.100.0/24"]}], ids=["open", "whitelist"])
+def test_spoofed_sources_are_dropped(sec, internet, body):
+    """Root with CAP_NET_RAW in the sandbox writes its own IP headers: only packets from its own address
+    leave the host (a UDP receiver on host A counts what arrives, by payload)."""
+    port = 9000 + os.getpid() % 1000
+    got_path = tempfile.mktemp(prefix="sluice-spoof-")
+    recv = subprocess.Popen(["ip", "netns", "exec", HOSTS["A"][1], "/usr/bin/python3", "-c", RECV, str(port), got_path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        sb = sec.create(name="eg-spoof-" + ("list" if body else "open"), cap_add=["NET_RAW"], **body)
+        rec = record(sec, sb)
+        slot = int(rec["slot"])
+        own = "10.200.%d.%d" % divmod(4 * slot + 2, 256)
+        other = "10.200.%d.%d" % divmod(4 * ((slot + 1) % 16384) + 2, 256)
+        spoofed = ["10.200.%d.%d" % divmod(4 * slot + 1, 256), "10.200.%d.%d" % divmod(4 * slot + 3, 256),
+                   "10.200.%d.%d" % divmod(4 * slot, 256), other, "198.51.100.77", "8.8.8.8"]
+
+        def arrived():
+            try:
+                with open(got_path) as f:
+                    return f.read().split()
+            except FileNotFoundError:
+                return []
+
+        def send(srcs):
+            r = sec.c.http.post(f"{API}/{sb}/exec", json={"argv": ["python3", "-c", SPOOF, internet["A"], str(port),
+                                                                    *srcs], "timeout_ms": 10000})
+            assert r.status_code == 200 and "SENT" in r.json()["data"]["stdout"], r.text
+
+        send(spoofed + [own])  # the own address last: once it is there, the others had their chance first
+        wait_until(lambda: own in arrived() or send([own]), timeout=15, what="the packet from the own address")
+        assert set(arrived()) == {own}, arrived()
+        sec.c.delete(sb)
+    finally:
+        os.killpg(recv.pid, signal.SIGKILL)
+        recv.wait(timeout=10)
+        if os.path.exists(got_path):
+            os.unlink(got_path)
