@@ -6,6 +6,7 @@
 #include "lifecycle.h"
 #include "registry.h"
 #include "sluice/ops.h"
+#include "sluice/stream_msg.h"
 #include "sluice/wire.h"
 
 #include <errno.h>
@@ -211,6 +212,10 @@ static void dispatch(sl_msg_t *m) {
   memcpy(from, m->idents[0].data, 36);
   from[36] = 0;
   const char *type = sl_msg_type(m);
+  if (sl_op_stream_inline(m) < 0) { /* stream text travels in a buffer: back into content (stream_msg.h) */
+    fprintf(stderr, "sluice-gateway: malformed %s from runner %s\n", type, from);
+    return;
+  }
   if (sl_op_validate(m, err, sizeof(err)) < 0) {
     fprintf(stderr, "sluice-gateway: invalid %s from runner %s: %s\n", type, from, err);
     return;

@@ -27,24 +27,42 @@ static size_t utf8_seq(const unsigned char *s, size_t len) {
   return n;
 }
 
+size_t sl_utf8_valid_prefix(const char *in, size_t len) {
+  const unsigned char *s = (const unsigned char *)in;
+  size_t i = 0;
+  while (i < len) {
+    /* ASCII fast path, 8 bytes at a time: no byte with the high bit set and no zero byte
+     * ((w - 0x01..) & ~w has a byte's high bit set exactly when some byte of w is zero) */
+    while (len - i >= 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if ((w | ((w - 0x0101010101010101ull) & ~w)) & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i == len) break;
+    size_t n = utf8_seq(s + i, len - i);
+    if (!n) break;
+    i += n;
+  }
+  return i;
+}
+
 char *sl_utf8_sanitize(const char *in, size_t len, size_t *outlen) {
   /* worst case: every byte becomes the 3-byte U+FFFD */
   if (len > (SIZE_MAX - 1) / 3) return NULL;
-  char *out = malloc(len * 3 + 1);
+  size_t ok = sl_utf8_valid_prefix(in, len);
+  char *out = malloc(ok == len ? len + 1 : len * 3 + 1);
   if (!out) return NULL;
-  const unsigned char *s = (const unsigned char *)in;
   size_t o = 0;
-  for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(s + i, len - i);
-    if (n) {
-      memcpy(out + o, s + i, n);
-      o += n;
-      i += n;
-    } else {
-      memcpy(out + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      i += 1;
-    }
+  for (size_t i = 0;;) {
+    memcpy(out + o, in + i, ok); /* the valid run */
+    o += ok;
+    i += ok;
+    if (i == len) break;
+    memcpy(out + o, "\xEF\xBF\xBD", 3); /* one invalid byte */
+    o += 3;
+    i += 1;
+    ok = sl_utf8_valid_prefix(in + i, len - i);
   }
   out[o] = 0;
   if (outlen) *outlen = o;
