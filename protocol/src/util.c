@@ -55,7 +55,7 @@ char *sl_utf8_sanitize(const char *in, size_t len, size_t *outlen) {
   if (!out) return NULL;
   size_t o = 0;
   for (size_t i = 0;;) {
-    memcpy(out + o, in + i, ok); /* the valid run */
+    if (ok) memcpy(out + o, in + i, ok); /* the valid run */
     o += ok;
     i += ok;
     if (i == len) break;
