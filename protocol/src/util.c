@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid (overlong, surrogate, > U+10FFFF,
  * truncated, or NUL). */
@@ -31,8 +34,17 @@ size_t sl_utf8_valid_prefix(const char *in, size_t len) {
   const unsigned char *s = (const unsigned char *)in;
   size_t i = 0;
   while (i < len) {
-    /* ASCII fast path, 8 bytes at a time: no byte with the high bit set and no zero byte
-     * ((w - 0x01..) & ~w has a byte's high bit set exactly when some byte of w is zero) */
+    /* ASCII fast path: no byte with the high bit set and no zero byte; 32 bytes per step with SSE2,
+     * then 8 at a time ((w - 0x01..) & ~w has a byte's high bit set exactly when a byte of w is 0) */
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    while (len - i >= 32) {
+      __m128i a = _mm_loadu_si128((const __m128i *)(s + i)), b = _mm_loadu_si128((const __m128i *)(s + i + 16));
+      __m128i bad = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)));
+      if (_mm_movemask_epi8(bad)) break;
+      i += 32;
+    }
+#endif
     while (len - i >= 8) {
       uint64_t w;
       memcpy(&w, s + i, 8);
