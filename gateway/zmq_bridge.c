@@ -321,6 +321,10 @@ int zb_init(void) {
   zmq_setsockopt(g_router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
   zmq_setsockopt(g_router, ZMQ_MAXMSGSIZE, &maxsz, sizeof(maxsz));
   zmq_setsockopt(g_router, ZMQ_LINGER, &zero, sizeof(zero));
+  /* per runner: with the runner's SNDHWM (32) at most ~64 messages (≤ 4 MiB of output) are in flight, so a
+   * sluice_flow pause stops a fast runner before a slow client's queue reaches its drop limit */
+  int rcvhwm = 32;
+  zmq_setsockopt(g_router, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
   /* a reconnecting runner keeps its routing id; the new connection must take it over */
   zmq_setsockopt(g_router, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
   snprintf(path, sizeof(path), "%s/run/gateway.zmq", g_gw.cfg.state_dir);

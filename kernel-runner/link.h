@@ -21,7 +21,7 @@
 
 #include "sluice/msg.h"
 
-#define SL_LINK_SNDHWM       8192
+#define SL_LINK_SNDHWM       32        /* messages; with the gateway's RCVHWM this bounds what is in flight (≤ 64 × 64 KiB) */
 #define SL_LINK_RCVHWM       1024
 #define SL_LINK_MAX_QUEUE    4096      /* messages held by the link itself when ZeroMQ says EAGAIN */
 #define SL_LINK_RECONNECT_MS 10
