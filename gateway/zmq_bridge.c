@@ -6,6 +6,7 @@
 #include "lifecycle.h"
 #include "registry.h"
 #include "sluice/ops.h"
+#include "sluice/stream_msg.h"
 #include "sluice/wire.h"
 
 #include <errno.h>
@@ -211,6 +212,10 @@ static void dispatch(sl_msg_t *m) {
   memcpy(from, m->idents[0].data, 36);
   from[36] = 0;
   const char *type = sl_msg_type(m);
+  if (sl_op_stream_inline(m) < 0) { /* stream text travels in a buffer: back into content (stream_msg.h) */
+    fprintf(stderr, "sluice-gateway: malformed %s from runner %s\n", type, from);
+    return;
+  }
   if (sl_op_validate(m, err, sizeof(err)) < 0) {
     fprintf(stderr, "sluice-gateway: invalid %s from runner %s: %s\n", type, from, err);
     return;
@@ -316,6 +321,10 @@ int zb_init(void) {
   zmq_setsockopt(g_router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
   zmq_setsockopt(g_router, ZMQ_MAXMSGSIZE, &maxsz, sizeof(maxsz));
   zmq_setsockopt(g_router, ZMQ_LINGER, &zero, sizeof(zero));
+  /* per runner: with the runner's SNDHWM (32) at most ~64 messages (≤ 4 MiB of output) are in flight, so a
+   * sluice_flow pause stops a fast runner before a slow client's queue reaches its drop limit */
+  int rcvhwm = 32;
+  zmq_setsockopt(g_router, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
   /* a reconnecting runner keeps its routing id; the new connection must take it over */
   zmq_setsockopt(g_router, ZMQ_ROUTER_HANDOVER, &one, sizeof(one));
   snprintf(path, sizeof(path), "%s/run/gateway.zmq", g_gw.cfg.state_dir);

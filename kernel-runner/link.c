@@ -10,6 +10,7 @@
 #include <zmq.h>
 
 #include "rutil.h"
+#include "sluice/stream_msg.h"
 #include "sluice/wire.h"
 
 struct sl_link {
@@ -135,6 +136,12 @@ out:
 
 int sl_link_emit(sl_link_t *l, const char *type, const sl_msg_t *parent, json_t *content) {
   sl_msg_t *m = sl_msg_new(type, l->session, parent, content);
+  if (!m) return -ENOMEM;
+  return sl_link_send(l, &m);
+}
+
+int sl_link_emit_stream(sl_link_t *l, const sl_msg_t *parent, const char *name, const char *text, size_t len) {
+  sl_msg_t *m = sl_op_stream_new(l->session, parent, name, text, len);
   if (!m) return -ENOMEM;
   return sl_link_send(l, &m);
 }

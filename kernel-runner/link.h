@@ -21,7 +21,7 @@
 
 #include "sluice/msg.h"
 
-#define SL_LINK_SNDHWM       8192
+#define SL_LINK_SNDHWM       32        /* messages; with the gateway's RCVHWM this bounds what is in flight (≤ 64 × 64 KiB) */
 #define SL_LINK_RCVHWM       1024
 #define SL_LINK_MAX_QUEUE    4096      /* messages held by the link itself when ZeroMQ says EAGAIN */
 #define SL_LINK_RECONNECT_MS 10
@@ -50,6 +50,10 @@ int sl_link_congested(const sl_link_t *link);
 int sl_link_connected(const sl_link_t *link);
 /* Builds a message of type with parent (borrowed, may be NULL) and content (STOLEN) and queues it. */
 int sl_link_emit(sl_link_t *link, const char *type, const sl_msg_t *parent, json_t *content);
+/* Queues a stream message for parent (borrowed) with text[0..len) (valid UTF-8, at most
+ * SL_OP_MAX_STREAM_CHUNK: what sl_stream_read emits) in a wire buffer, not in the JSON
+ * (sluice/stream_msg.h). Returns as sl_link_send. */
+int sl_link_emit_stream(sl_link_t *link, const sl_msg_t *parent, const char *name, const char *text, size_t len);
 /* This runner's session id (borrowed), used in every header it sends. */
 const char *sl_link_session(const sl_link_t *link);
 

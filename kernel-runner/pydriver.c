@@ -34,7 +34,7 @@ static void emit_stream(void *ud, const char *name, const char *text, size_t len
     return;
   }
   p->cell_output += len;
-  emit(p, p->cur, SL_OP_STREAM, json_pack("{s:s, s:s%}", "name", name, "text", text, len));
+  sl_link_emit_stream(p->env->link, p->cur, name, text, len);
 }
 
 static void drain(sl_py_t *p) {

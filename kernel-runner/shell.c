@@ -23,7 +23,7 @@ void sl_shell_init(sl_shell_t *s, const sl_target_env_t *env) {
 static void emit_stream(void *ud, const char *name, const char *text, size_t len) {
   sl_shell_t *s = ud;
   if (!s->cur) return; /* output of a background job between commands: nobody to give it to */
-  sl_link_emit(s->env->link, SL_OP_STREAM, s->cur, json_pack("{s:s, s:s%}", "name", name, "text", text, len));
+  sl_link_emit_stream(s->env->link, s->cur, name, text, len);
 }
 
 static void drain(sl_shell_t *s) {

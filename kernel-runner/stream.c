@@ -9,7 +9,9 @@
 #include "sluice/ops.h"
 #include "sluice/util.h"
 
-#define READ_CHUNK (SL_OP_MAX_STREAM_CHUNK / 4)   /* sanitising may triple it; still one message */
+/* A whole default pipe buffer per read(): one poll wake-up moves up to 64 KiB. Text that needs repair
+ * may grow (≤ 3×); emit_text then cuts it into several messages. */
+#define READ_CHUNK SL_OP_MAX_STREAM_CHUNK
 
 void sl_stream_init(sl_stream_t *s, int fd, const char *name) {
   memset(s, 0, sizeof *s);
@@ -20,14 +22,18 @@ void sl_stream_init(sl_stream_t *s, int fd, const char *name) {
 /* Emits buf[0..len) as sanitised text in chunks of at most SL_OP_MAX_STREAM_CHUNK bytes. */
 static void emit_text(sl_stream_t *s, const char *buf, size_t len, sl_stream_emit_fn emit, void *ud) {
   if (!len || !emit) return;
-  size_t olen;
-  char *clean = sl_utf8_sanitize(buf, len, &olen);
-  if (!clean) return;
+  size_t olen = len;
+  char *clean = NULL;
+  if (sl_utf8_valid_prefix(buf, len) != len) { /* the usual case (valid) costs no copy */
+    clean = sl_utf8_sanitize(buf, len, &olen);
+    if (!clean) return;
+    buf = clean;
+  }
   for (size_t off = 0; off < olen;) {
     size_t n = olen - off;
-    if (n > SL_OP_MAX_STREAM_CHUNK) n = sl_utf8_complete_prefix(clean + off, SL_OP_MAX_STREAM_CHUNK);
+    if (n > SL_OP_MAX_STREAM_CHUNK) n = sl_utf8_complete_prefix(buf + off, SL_OP_MAX_STREAM_CHUNK);
     if (!n) n = olen - off < SL_OP_MAX_STREAM_CHUNK ? olen - off : SL_OP_MAX_STREAM_CHUNK;
-    emit(ud, s->name, clean + off, n);
+    emit(ud, s->name, buf + off, n);
     off += n;
   }
   free(clean);

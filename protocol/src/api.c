@@ -1,6 +1,7 @@
 /* api.c — REST envelopes, body parsing, names and limit strings (docs/API.md). */
 #include "sluice/api.h"
 #include "sluice/egress.h"
+#include "sluice/json_out.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,9 +33,7 @@ json_t *sl_api_envelope_error(const char *code, const char *message) {
 }
 
 char *sl_api_dump(const json_t *obj, size_t *len) {
-  char *s = json_dumps(obj, JSON_COMPACT);
-  if (s && len) *len = strlen(s);
-  return s;
+  return sl_json_dumps(obj, len); /* = json_dumps(JSON_COMPACT), fast for stream text (json_out.h) */
 }
 
 json_t *sl_api_parse_body(const char *buf, size_t len, sl_api_err_t *err) {

@@ -1,6 +1,7 @@
 /* jupyter_frames.c — the kernel websocket's two framings (jupyter.h): decode, encode, and the
  * messages the gateway itself sends as the kernel. Reads from buffers only (fuzzed: tests/fuzz). */
 #include "sluice/jupyter.h"
+#include "sluice/json_out.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,7 +254,7 @@ unsigned char *sl_jf_encode(sl_jf_proto_t proto, const sl_msg_t *msg, const char
   }
   char *texts[5] = {strdup(channel), json_dumps(msg->header, JSON_COMPACT),
                     json_dumps(msg->parent_header, JSON_COMPACT), json_dumps(msg->metadata, JSON_COMPACT),
-                    json_dumps(msg->content, JSON_COMPACT)};
+                    sl_json_dumps(msg->content, NULL)}; /* stream text spliced fast (json_out.h) */
   int ok = 1;
   for (int i = 0; i < 5; i++) ok &= texts[i] != NULL;
   if (ok) buf = layout(texts, 5, msg, 8, pre, len);

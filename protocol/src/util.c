@@ -5,6 +5,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* Length of the valid UTF-8 sequence at s[0..len), or 0 if invalid (overlong, surrogate, > U+10FFFF,
  * truncated, or NUL). */
@@ -27,24 +30,51 @@ static size_t utf8_seq(const unsigned char *s, size_t len) {
   return n;
 }
 
+size_t sl_utf8_valid_prefix(const char *in, size_t len) {
+  const unsigned char *s = (const unsigned char *)in;
+  size_t i = 0;
+  while (i < len) {
+    /* ASCII fast path: no byte with the high bit set and no zero byte; 32 bytes per step with SSE2,
+     * then 8 at a time ((w - 0x01..) & ~w has a byte's high bit set exactly when a byte of w is 0) */
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    while (len - i >= 32) {
+      __m128i a = _mm_loadu_si128((const __m128i *)(s + i)), b = _mm_loadu_si128((const __m128i *)(s + i + 16));
+      __m128i bad = _mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(_mm_cmpeq_epi8(a, zero), _mm_cmpeq_epi8(b, zero)));
+      if (_mm_movemask_epi8(bad)) break;
+      i += 32;
+    }
+#endif
+    while (len - i >= 8) {
+      uint64_t w;
+      memcpy(&w, s + i, 8);
+      if ((w | ((w - 0x0101010101010101ull) & ~w)) & 0x8080808080808080ull) break;
+      i += 8;
+    }
+    if (i == len) break;
+    size_t n = utf8_seq(s + i, len - i);
+    if (!n) break;
+    i += n;
+  }
+  return i;
+}
+
 char *sl_utf8_sanitize(const char *in, size_t len, size_t *outlen) {
   /* worst case: every byte becomes the 3-byte U+FFFD */
   if (len > (SIZE_MAX - 1) / 3) return NULL;
-  char *out = malloc(len * 3 + 1);
+  size_t ok = sl_utf8_valid_prefix(in, len);
+  char *out = malloc(ok == len ? len + 1 : len * 3 + 1);
   if (!out) return NULL;
-  const unsigned char *s = (const unsigned char *)in;
   size_t o = 0;
-  for (size_t i = 0; i < len;) {
-    size_t n = utf8_seq(s + i, len - i);
-    if (n) {
-      memcpy(out + o, s + i, n);
-      o += n;
-      i += n;
-    } else {
-      memcpy(out + o, "\xEF\xBF\xBD", 3);
-      o += 3;
-      i += 1;
-    }
+  for (size_t i = 0;;) {
+    if (ok) memcpy(out + o, in + i, ok); /* the valid run */
+    o += ok;
+    i += ok;
+    if (i == len) break;
+    memcpy(out + o, "\xEF\xBF\xBD", 3); /* one invalid byte */
+    o += 3;
+    i += 1;
+    ok = sl_utf8_valid_prefix(in + i, len - i);
   }
   out[o] = 0;
   if (outlen) *outlen = o;

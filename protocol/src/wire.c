@@ -146,14 +146,24 @@ const char *sl_wire_strerror(sl_wire_err_t err) {
 }
 
 /* 0, or -ENOMEM when OpenSSL could not compute the MAC: callers must then fail closed rather than
- * compare against a placeholder digest a peer could reproduce. */
-static int hmac_raw(const sl_signer_t *s, const sl_frame_view_t parts[4], unsigned char out[DIGEST_LEN]) {
+ * compare against a placeholder digest a peer could reproduce.
+ * The MAC covers the four dict frames as jupyter_client does, then (Sluice's extension, messages.md)
+ * every buffer as an 8-byte big-endian length followed by its bytes: a buffer is signed like the rest
+ * and cannot be re-cut into others. Without buffers the MAC is jupyter_client's. */
+static int hmac_raw(const sl_signer_t *s, const sl_frame_view_t parts[4], const sl_frame_view_t *bufs, size_t nbufs,
+                    unsigned char out[DIGEST_LEN]) {
   int rc = -ENOMEM;
   size_t len = 0;
   EVP_MAC_CTX *ctx = s->keyed ? EVP_MAC_CTX_dup(s->keyed) : NULL;
   if (!ctx) goto out;
   for (int i = 0; i < 4; i++)
     if (parts[i].len && EVP_MAC_update(ctx, parts[i].data, parts[i].len) != 1) goto out;
+  for (size_t i = 0; i < nbufs; i++) {
+    unsigned char be[8];
+    for (int b = 0; b < 8; b++) be[b] = (unsigned char)((uint64_t)bufs[i].len >> (56 - 8 * b));
+    if (EVP_MAC_update(ctx, be, sizeof be) != 1) goto out;
+    if (bufs[i].len && EVP_MAC_update(ctx, bufs[i].data, bufs[i].len) != 1) goto out;
+  }
   if (EVP_MAC_final(ctx, out, &len, DIGEST_LEN) != 1 || len != DIGEST_LEN) goto out;
   rc = 0;
 out:
@@ -184,8 +194,13 @@ static int from_hex(const char *hex, size_t len, unsigned char *out) {
 }
 
 void sl_wire_hmac_hex(const sl_signer_t *signer, const sl_frame_view_t parts[4], char hex[65]) {
+  sl_wire_hmac_hex_buffers(signer, parts, NULL, 0, hex);
+}
+
+void sl_wire_hmac_hex_buffers(const sl_signer_t *signer, const sl_frame_view_t parts[4], const sl_frame_view_t *bufs,
+                              size_t nbufs, char hex[65]) {
   unsigned char d[DIGEST_LEN];
-  if (!signer || !signer->keylen || hmac_raw(signer, parts, d) < 0) {
+  if (!signer || !signer->keylen || hmac_raw(signer, parts, bufs, nbufs, d) < 0) {
     hex[0] = 0; /* unsigned (empty key) or no MAC: the empty signature, never a guessable digest */
     return;
   }
@@ -210,6 +225,7 @@ static int part_copy(sl_part_t *p, const void *data, size_t len) {
 
 sl_wire_err_t sl_wire_encode(sl_signer_t *signer, const sl_msg_t *msg, sl_frames_t *out) {
   memset(out, 0, sizeof(*out));
+  if (msg->n_buffers > SL_WIRE_MAX_BUFFERS) return SL_WIRE_E_FRAMES; /* the peer would refuse it */
   size_t n = msg->n_idents + 6 + msg->n_buffers;
   out->parts = calloc(n, sizeof(sl_part_t));
   if (!out->parts) return SL_WIRE_E_NOMEM;
@@ -230,10 +246,12 @@ sl_wire_err_t sl_wire_encode(sl_signer_t *signer, const sl_msg_t *msg, sl_frames
     views[i].len = out->parts[k].len;
     k++;
   }
+  sl_frame_view_t bufs[SL_WIRE_MAX_BUFFERS];
+  for (size_t i = 0; i < msg->n_buffers; i++) bufs[i] = (sl_frame_view_t){msg->buffers[i].data, msg->buffers[i].len};
   char hex[65] = "";
   if (signer && signer->keylen) {
     unsigned char d[DIGEST_LEN];
-    if (hmac_raw(signer, views, d) < 0) goto nomem;
+    if (hmac_raw(signer, views, bufs, msg->n_buffers, d) < 0) goto nomem;
     to_hex(d, DIGEST_LEN, hex);
   }
   if (part_copy(&out->parts[sig_at], hex, strlen(hex)) < 0) goto nomem;
@@ -278,7 +296,7 @@ sl_wire_err_t sl_wire_decode(sl_signer_t *signer, const sl_frame_view_t *frames,
   int signing = signer && signer->keylen;
   if (signing) {
     unsigned char want[DIGEST_LEN], got[DIGEST_LEN];
-    if (hmac_raw(signer, dicts, want) < 0) return SL_WIRE_E_NOMEM;
+    if (hmac_raw(signer, dicts, &frames[delim + 6], n - delim - 6, want) < 0) return SL_WIRE_E_NOMEM;
     if (from_hex(sig->data, sig->len, got) < 0 || CRYPTO_memcmp(want, got, DIGEST_LEN) != 0)
       return SL_WIRE_E_SIGNATURE;
     memcpy(digest, got, DIGEST_LEN);

@@ -2,7 +2,8 @@
  * Invariants: the output is well-formed UTF-8 without NUL (checked by an independent range-table
  * validator, Unicode §3.9 Table 3-7), valid NUL-free input comes back unchanged, the output is at
  * most 3× the input, sanitising is idempotent, and the prefix ends exactly at the last character
- * boundary of valid text (at most 3 bytes held back of anything). */
+ * boundary of valid text (at most 3 bytes held back of anything). sl_utf8_valid_prefix equals the
+ * reference's longest valid prefix. */
 #include <string.h>
 
 #include "fuzz_common.h"
@@ -41,7 +42,18 @@ static int ref_valid(const unsigned char *s, size_t len) {
   return 1;
 }
 
+/* Length of the longest valid NUL-free prefix, by the reference tables. */
+static size_t ref_prefix(const unsigned char *s, size_t len) {
+  size_t i = 0;
+  for (size_t n; i < len && (n = ref_seq(s + i, len - i)) != 0;) i += n;
+  return i;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  /* the fast validator agrees with the reference, from every start offset (the 8-byte ASCII path
+   * sees every alignment) */
+  for (size_t off = 0; off < size && off < 16; off++)
+    FUZZ_ASSERT(sl_utf8_valid_prefix((const char *)data + off, size - off) == ref_prefix(data + off, size - off));
   size_t olen = 0;
   char *out = sl_utf8_sanitize((const char *)data, size, &olen);
   FUZZ_ASSERT(out);

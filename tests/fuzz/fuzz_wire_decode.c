@@ -3,7 +3,7 @@
  * Input: one flags byte, then frames, each a 2-byte big-endian length and that many bytes (the last
  * one is cut at the end of the input). flags bit 0: also decode with a keyed signer; bit 1: first
  * replace the signature frame by the right HMAC, so the fuzzer gets past the signature check into the
- * JSON and header checks. Invariants: a decoded message re-encodes and decodes to the same message;
+ * JSON and header checks (the MAC covers the buffers too). Invariants: a decoded message re-encodes and decodes to the same message;
  * a keyed message decodes once and is then a replay; nothing leaks or reads out of bounds. */
 #include <string.h>
 
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       for (size_t d = 0; d < n; d++) {
         if (v[d].len == strlen(SL_WIRE_DELIM) && memcmp(v[d].data, SL_WIRE_DELIM, v[d].len) == 0) {
           if (n >= d + 6) {
-            sl_wire_hmac_hex(keyed, &v[d + 2], hex);
+            sl_wire_hmac_hex_buffers(keyed, &v[d + 2], &v[d + 6], n - d - 6, hex);
             v[d + 1] = (sl_frame_view_t){hex, strlen(hex)};
           }
           break;

@@ -31,10 +31,14 @@ def wire_input(flags, frames):
     return out
 
 
-def signed(dicts, key=FUZZ_KEY):
+def signed(dicts, key=FUZZ_KEY, buffers=()):
+    """The wire signature: HMAC over the dicts, then each buffer as an 8-byte big-endian length + bytes."""
     h = hmac.new(key, digestmod=hashlib.sha256)
     for d in dicts:
         h.update(d)
+    for b in buffers:
+        h.update(struct.pack(">Q", len(b)))
+        h.update(b)
     return h.hexdigest().encode()
 
 
@@ -49,6 +53,16 @@ def wire_seeds():
     write("wire_decode", "valid-unsigned", wire_input(0, [DELIM, b""] + dicts))
     write("wire_decode", "idents-buffers",
           wire_input(3, [b"0b7e6a3c-2f4d-4c1e-9a8b-7c6d5e4f3a2b", b"\x00\xff", DELIM, b""] + dicts + [b"\x00buf", b""]))
+    # a runner's stream message: the text in buffer 0 (signed), content names it
+    sheader = header.replace(b"execute_request", b"stream")
+    sdicts = [sheader, header, b"{}", b'{"name":"stdout","text_buffer":0}']
+    text = "hello \u00e9\n".encode() * 20
+    write("wire_decode", "stream-buffer-signed",
+          wire_input(1, [b"0b7e6a3c-2f4d-4c1e-9a8b-7c6d5e4f3a2b", DELIM, signed(sdicts, buffers=[text])] + sdicts + [text]))
+    write("wire_decode", "stream-buffer-unsigned-by-jupyter",
+          wire_input(1, [DELIM, signed(sdicts)] + sdicts + [text]))
+    write("wire_decode", "buffers-recut",
+          wire_input(1, [DELIM, signed(dicts, buffers=[b"ab", b"c"])] + dicts + [b"a", b"bc"]))
     reply = json.dumps({"msg_id": "r", "session": "s", "msg_type": "execute_reply"}).encode()
     parent = header
     write("wire_decode", "reply-with-parent",
@@ -169,6 +183,15 @@ def utf8_seeds():
     write("utf8", "lone-continuation", b"\x80\xbf\x80")
 
 
+def json_escape_seeds():
+    write("json_escape", "ascii", b"hello, world\n")
+    write("json_escape", "specials", b'"\\/\b\f\n\r\t\x00\x01\x1f\x7f')
+    write("json_escape", "multibyte", "café € 😀 日本 \u2028\u2029 \U0010ffff".encode())
+    write("json_escape", "lane-edges", b"0123456789abcde\"0123456789abcde\\" + b"x" * 31 + b"\n")
+    write("json_escape", "long-lines", (b"x" * 1500 + b"\n") * 3)
+    write("json_escape", "invalid", b"ok\xc0\x80\xed\xa0\x80\xff tail\xe2\x82")
+
+
 def multipart_seeds():
     def mp(name, ct, body, split=128, maxd=255):
         write("multipart", name, bytes([split, maxd]) + ct.encode() + b"\n" + body)
@@ -230,5 +253,6 @@ if __name__ == "__main__":
     ctl_seeds()
     ops_seeds()
     utf8_seeds()
+    json_escape_seeds()
     multipart_seeds()
     netlink_seeds()

@@ -45,6 +45,10 @@ static int ref_valid(const unsigned char *s, size_t len) {
 
 /* Sanitises in and checks the three properties every output must have. Returns 1 when all hold. */
 static int sanitize_ok(const unsigned char *in, size_t len) {
+  /* the fast validator agrees with the reference on the longest valid prefix */
+  size_t ref = 0;
+  for (size_t n; ref < len && (n = ref_seq(in + ref, len - ref)) != 0;) ref += n;
+  if (sl_utf8_valid_prefix((const char *)in, len) != ref) return 0;
   size_t olen = (size_t)-1;
   char *out = sl_utf8_sanitize((const char *)in, len, &olen);
   if (!out) return 0;
@@ -149,6 +153,26 @@ static void test_sanitize_random(void) {
   CHECK_EQ_INT(bad, 0);
 }
 
+static void test_valid_prefix(void) {
+  char buf[40];
+  memset(buf, 'a', sizeof buf);
+  CHECK_EQ_INT(sl_utf8_valid_prefix(buf, sizeof buf), sizeof buf);
+  CHECK_EQ_INT(sl_utf8_valid_prefix(buf, 0), 0);
+  /* a NUL or an invalid byte at every offset (ASCII words on both sides) stops the prefix there */
+  for (size_t at = 0; at < sizeof buf; at++) {
+    memset(buf, 'a', sizeof buf);
+    buf[at] = 0;
+    CHECK_EQ_INT(sl_utf8_valid_prefix(buf, sizeof buf), at);
+    buf[at] = (char)0xFF;
+    CHECK_EQ_INT(sl_utf8_valid_prefix(buf, sizeof buf), at);
+    buf[at] = (char)0x80;
+    CHECK_EQ_INT(sl_utf8_valid_prefix(buf, sizeof buf), at);
+  }
+  const char *mixed = "abcdefgh\xC3\xA9ijklmnop\xE2\x82\xAC\xF0\x9F\x98\x80qrstuvwxyz";
+  CHECK_EQ_INT(sl_utf8_valid_prefix(mixed, strlen(mixed)), strlen(mixed));
+  CHECK_EQ_INT(sl_utf8_valid_prefix(mixed, 9), 8); /* cut inside é */
+}
+
 static void test_complete_prefix(void) {
   CHECK_EQ_INT(sl_utf8_complete_prefix("", 0), 0);
   CHECK_EQ_INT(sl_utf8_complete_prefix("abc", 3), 3);
@@ -231,6 +255,7 @@ int main(void) {
   SL_RUN(test_sanitize_examples);
   SL_RUN(test_sanitize_exhaustive);
   SL_RUN(test_sanitize_random);
+  SL_RUN(test_valid_prefix);
   SL_RUN(test_complete_prefix);
   SL_RUN(test_stream_reassembly);
   SL_RUN(test_ct_equal);

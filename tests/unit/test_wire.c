@@ -19,6 +19,80 @@ static const char GOLDEN_HEADER[] =
 static const char GOLDEN_CONTENT[] = "{\"code\":\"print(1)\"}";
 static const char GOLDEN_SIG[] = "b0428794ec30303d4b674a8aad09e628f41e879d9b5254a10586aea65200a206";
 
+/* Sluice's extension: the buffers a\0b\0c and "" after the golden dicts, each as an 8-byte big-endian
+ * length and its bytes (python: m.update(struct.pack(">Q", len(b))); m.update(b)). */
+static const char GOLDEN_SIG_BUFFERS[] = "281058a2f1e9813dd723a85073a068f1b597c051b862d3848e4e4e55c72b5a7b";
+
+static void test_golden_buffers(void) {
+  sl_signer_t *s = sl_signer_new(KEY, strlen(KEY), 0);
+  REQUIRE(s);
+  sl_frame_view_t parts[4] = {V(GOLDEN_HEADER), V("{}"), V("{}"), V(GOLDEN_CONTENT)};
+  sl_frame_view_t bufs[2] = {{"a\0b\0c", 5}, {"", 0}};
+  char hex[65];
+  sl_wire_hmac_hex_buffers(s, parts, bufs, 2, hex);
+  CHECK_STREQ(hex, GOLDEN_SIG_BUFFERS);
+  sl_wire_hmac_hex_buffers(s, parts, bufs, 0, hex); /* no buffers: jupyter_client's signature */
+  CHECK_STREQ(hex, GOLDEN_SIG);
+  sl_signer_destroy(&s);
+}
+
+/* A buffer is signed: changing, dropping, adding or re-cutting buffers breaks the signature, and a
+ * message with more buffers than the decoder takes is not encoded. */
+static void test_buffers_signed(void) {
+  sl_signer_t *tx = sl_signer_new(KEY, strlen(KEY), 0), *rx = sl_signer_new(KEY, strlen(KEY), 0);
+  REQUIRE(tx && rx);
+  sl_frame_view_t parts[4] = {V(GOLDEN_HEADER), V("{}"), V("{}"), V(GOLDEN_CONTENT)};
+  sl_frame_view_t f[9] = {V(SL_WIRE_DELIM), V(GOLDEN_SIG_BUFFERS), parts[0], parts[1], parts[2], parts[3],
+                          {"a\0b\0c", 5}, {"", 0}, V("extra")};
+  sl_msg_t *m = NULL;
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 8, &m), SL_WIRE_OK);
+  CHECK(m && m->n_buffers == 2 && m->buffers[0].len == 5);
+  sl_msg_free(&m);
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 9, &m), SL_WIRE_E_SIGNATURE);  /* a buffer appended */
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 7, &m), SL_WIRE_E_SIGNATURE);  /* one dropped */
+  f[6] = (sl_frame_view_t){"a\0b\0d", 5};
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 8, &m), SL_WIRE_E_SIGNATURE);  /* one changed */
+  /* re-cut: "a\0b" + "\0c" carries the same bytes as "a\0b\0c" + "" */
+  f[6] = (sl_frame_view_t){"a\0b", 3};
+  f[7] = (sl_frame_view_t){"\0c", 2};
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 8, &m), SL_WIRE_E_SIGNATURE);
+  /* jupyter_client's signature (dicts only) does not cover buffers, so it is refused with them */
+  f[1] = V(GOLDEN_SIG);
+  f[6] = (sl_frame_view_t){"a\0b\0c", 5};
+  f[7] = (sl_frame_view_t){"", 0};
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 8, &m), SL_WIRE_E_SIGNATURE);
+  CHECK_EQ_INT(sl_wire_decode(rx, f, 6, &m), SL_WIRE_OK);
+  sl_msg_free(&m);
+
+  m = sl_msg_new("stream", "s", NULL, NULL);
+  REQUIRE(m);
+  m->buffers = calloc(SL_WIRE_MAX_BUFFERS + 1, sizeof(sl_blob_t));
+  REQUIRE(m->buffers);
+  m->n_buffers = SL_WIRE_MAX_BUFFERS + 1;
+  sl_frames_t out;
+  CHECK_EQ_INT(sl_wire_encode(tx, m, &out), SL_WIRE_E_FRAMES);
+  CHECK(out.n == 0 && out.parts == NULL);
+  m->n_buffers = SL_WIRE_MAX_BUFFERS;
+  for (size_t i = 0; i < m->n_buffers; i++) m->buffers[i].data = malloc(1);
+  CHECK_EQ_INT(sl_wire_encode(tx, m, &out), SL_WIRE_OK);
+  sl_frame_view_t ov[6 + SL_WIRE_MAX_BUFFERS];
+  for (size_t i = 0; i < out.n && i < 6 + SL_WIRE_MAX_BUFFERS; i++) ov[i] = (sl_frame_view_t){out.parts[i].data, out.parts[i].len};
+  sl_msg_t *d = NULL;
+  CHECK_EQ_INT(sl_wire_decode(rx, ov, out.n, &d), SL_WIRE_OK);
+  sl_msg_free(&d);
+  sl_frames_free(&out);
+  sl_msg_free(&m);
+  sl_signer_destroy(&tx);
+  sl_signer_destroy(&rx);
+}
+
+/* Re-signs frames t[0..n) (delimiter first, no idents) after buffers were added; hex holds the
+ * signature t[1] then points to. */
+static void resign(sl_signer_t *s, sl_frame_view_t *t, size_t n, char hex[65]) {
+  sl_wire_hmac_hex_buffers(s, &t[2], &t[6], n - 6, hex);
+  t[1] = V(hex);
+}
+
 static void test_golden_vectors(void) {
   sl_signer_t *s = sl_signer_new(KEY, strlen(KEY), 0);
   REQUIRE(s);
@@ -122,11 +196,11 @@ static void test_round_trip(void) {
   CHECK_EQ_INT(f.n, 2 + 6 + 2);
   CHECK(f.parts[2].len == strlen(SL_WIRE_DELIM) && memcmp(f.parts[2].data, SL_WIRE_DELIM, f.parts[2].len) == 0);
   CHECK(is_lower_hex64(f.parts[3].data, f.parts[3].len));
-  /* the signature is the HMAC over the four dict frames exactly as sent */
+  /* the signature is the HMAC over the four dict frames exactly as sent, then the buffers */
   sl_frame_view_t v[16];
   views_of(&f, v);
   char hex[65];
-  sl_wire_hmac_hex(tx, &v[4], hex);
+  sl_wire_hmac_hex_buffers(tx, &v[4], &v[8], 2, hex);
   CHECK(f.parts[3].len == 64 && memcmp(f.parts[3].data, hex, 64) == 0);
   /* compact JSON (the header's values hold no spaces), ASCII only on the wire (\u escapes) */
   CHECK(memchr(f.parts[4].data, ' ', f.parts[4].len) == NULL);
@@ -499,6 +573,8 @@ static void test_framing_errors(void) {
   /* buffers: up to SL_WIRE_MAX_BUFFERS accepted, one more is refused */
   memcpy(t, v, n * sizeof(*v));
   for (size_t k = 0; k < SL_WIRE_MAX_BUFFERS + 1; k++) t[n + k] = V("buf");
+  char hex[65];
+  resign(s, t, n + SL_WIRE_MAX_BUFFERS, hex);
   CHECK_EQ_INT(sl_wire_decode(s, t, n + SL_WIRE_MAX_BUFFERS, &d), SL_WIRE_OK);
   CHECK(d && d->n_buffers == SL_WIRE_MAX_BUFFERS);
   sl_msg_free(&d);
@@ -506,6 +582,7 @@ static void test_framing_errors(void) {
 
   /* the first delimiter wins: a later "<IDS|MSG>" is just a buffer */
   t[n] = V(SL_WIRE_DELIM);
+  resign(s, t, n + 1, hex);
   CHECK_EQ_INT(sl_wire_decode(s, t, n + 1, &d), SL_WIRE_OK);
   CHECK(d && d->n_buffers == 1 && d->buffers[0].len == strlen(SL_WIRE_DELIM));
   sl_msg_free(&d);
@@ -541,6 +618,8 @@ static void test_size_caps(void) {
 
   /* a buffer exactly at the cap is fine */
   t[n] = (sl_frame_view_t){big, SL_WIRE_MAX_FRAME_BYTES};
+  char hex[65];
+  resign(s, t, n + 1, hex);
   CHECK_EQ_INT(sl_wire_decode(s, t, n + 1, &d), SL_WIRE_OK);
   CHECK(d && d->n_buffers == 1 && d->buffers[0].len == SL_WIRE_MAX_FRAME_BYTES);
   sl_msg_free(&d);
@@ -594,6 +673,8 @@ static void test_strerror(void) {
 int main(void) {
   SL_RUN(test_golden_vectors);
   SL_RUN(test_golden_decode);
+  SL_RUN(test_golden_buffers);
+  SL_RUN(test_buffers_signed);
   SL_RUN(test_round_trip);
   SL_RUN(test_bad_signature);
   SL_RUN(test_verify_before_parse);

@@ -9,6 +9,10 @@
  * JSON string. *outlen receives the new length. Returns NULL only on allocation failure. */
 char *sl_utf8_sanitize(const char *in, size_t len, size_t *outlen);
 
+/* Length of the longest prefix of in[0..len) that is valid UTF-8 without NUL (== len: all of it).
+ * ASCII runs are checked 8 bytes at a time. */
+size_t sl_utf8_valid_prefix(const char *in, size_t len);
+
 /* Length of the longest prefix of buf[0..len) that does not end inside a UTF-8 sequence, so a stream
  * reader can keep an incomplete trailing character for the next read. */
 size_t sl_utf8_complete_prefix(const char *buf, size_t len);

@@ -4,7 +4,9 @@
  * Wire layout (jupyter_client messaging.rst):
  *   [ident..., "<IDS|MSG>", hmac_hex, header, parent_header, metadata, content, buffer...]
  * The signature is lowercase hex HMAC-SHA256 over header|parent_header|metadata|content (the four JSON
- * frames exactly as sent). An empty key means "no signing" (empty signature), as in jupyter_client.
+ * frames exactly as sent), then — Sluice's extension, so no buffer travels unsigned — each buffer as an
+ * 8-byte big-endian length and its bytes. Without buffers that is jupyter_client's signature. An empty
+ * key means "no signing" (empty signature), as in jupyter_client.
  *
  * Ownership: sl_signer_t is created by sl_signer_new and freed by sl_signer_destroy (which NULLs the
  * pointer). sl_frames_t parts are owned by the sl_frames_t and freed by sl_frames_free. Frames passed to
@@ -70,7 +72,10 @@ void sl_frames_free(sl_frames_t *frames);
 sl_wire_err_t sl_wire_decode(sl_signer_t *signer, const sl_frame_view_t *frames, size_t n,
                              sl_msg_t **out);
 
-/* Lowercase hex HMAC-SHA256 over the given parts into hex (65 bytes incl. NUL). Exposed for tests. */
+/* Lowercase hex HMAC-SHA256 over the given parts (and buffers) into hex (65 bytes incl. NUL). Exposed
+ * for tests. */
 void sl_wire_hmac_hex(const sl_signer_t *signer, const sl_frame_view_t parts[4], char hex[65]);
+void sl_wire_hmac_hex_buffers(const sl_signer_t *signer, const sl_frame_view_t parts[4], const sl_frame_view_t *bufs,
+                              size_t nbufs, char hex[65]);
 
 #endif
