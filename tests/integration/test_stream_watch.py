@@ -19,12 +19,17 @@ class Socket:
 
     def __init__(self, ws):
         self.ws, self.got, self.n = ws, {}, 0
+        self.fs_lists, self.fs_sets = {}, {}  # per watch id: (event, path, from) in order, and as a set
 
     async def pump_until(self, pred, what, timeout=30):
         async def loop():
             while not pred():
                 ev = await recv(self.ws)
                 self.got.setdefault(ev.get("id"), []).append(ev)
+                if ev["type"] == "fs_event":
+                    t = (ev["event"], ev.get("path"), ev.get("from"))
+                    self.fs_lists.setdefault(ev["id"], []).append(t)
+                    self.fs_sets.setdefault(ev["id"], set()).add(t)
         try:
             await asyncio.wait_for(loop(), timeout)
         except asyncio.TimeoutError:
@@ -34,7 +39,7 @@ class Socket:
         return self.got.get(str(rid), [])
 
     def fs(self, rid):
-        return [(e["event"], e.get("path"), e.get("from")) for e in self.events(rid) if e["type"] == "fs_event"]
+        return self.fs_lists.get(str(rid), [])
 
     async def watch(self, rid, path, recursive=False):
         await self.ws.send(json.dumps({"type": "watch", "id": rid, "path": path, "recursive": recursive}))
@@ -52,7 +57,7 @@ class Socket:
         return done
 
     async def expect(self, rid, ev):
-        await self.pump_until(lambda: ev in self.fs(rid), f"{ev} on {rid}")
+        await self.pump_until(lambda: ev in self.fs_sets.get(str(rid), ()), f"{ev} on {rid}")
 
 
 def test_watch_reports_each_kind_of_change(gateway, client):
@@ -210,4 +215,30 @@ def test_watch_of_a_removed_directory_ends_and_sandbox_end_ends_watches(gateway,
             # the sandbox goes away: its watches end with an error event, the socket with it
             client.delete(sb)
             await s.pump_until(lambda: s.events("s") and s.events("s")[-1]["type"] == "error", "sandbox_gone")
+    run(main())
+
+
+def test_a_client_that_does_not_read_gets_one_overflow_and_the_watch_goes_on(gateway, client):
+    sb = client.create()["id"]
+    client.exec(sb, f"mkdir -p {W}")
+
+    async def main():
+        ws = await connect(gateway, sb, max_queue=1, read_limit=2 ** 16)
+        s = Socket(ws)
+        await s.watch("w", W)
+        ws.transport.pause_reading()
+        # far more changes than the kernel queues (16384) while nobody reads: the gateway's queue
+        # fills, the runner stops reading the watcher, the watcher blocks, the kernel's queue overflows
+        r = client.exec(sb, f"cd {W} && seq 1 60000 | xargs touch && echo made", timeout_ms=120000)
+        assert r["stdout"] == "made\n", r
+        ws.transport.resume_reading()
+        client.exec(sb, f"touch {W}/marker")
+        await s.expect("w", ("create", f"{W}/marker", None))
+        fs = s.fs("w")
+        assert fs.count(("overflow", None, None)) >= 1, len(fs)
+        assert len(fs) < 60000  # what was lost is covered by the overflow, not sent
+        # and it goes on reporting
+        client.exec(sb, f"rm {W}/marker")
+        await s.expect("w", ("remove", f"{W}/marker", None))
+        await ws.close()
     run(main())
