@@ -11,8 +11,9 @@
  * driver blocks on its full pipe) and the client's own input is paused (lws_rx_flow_control); under
  * SWS_Q_LOW_BYTES both resume. Past SWS_Q_MAX_BYTES output events are dropped (and the lease renewed;
  * `done` then says truncated); past SWS_Q_HARD_BYTES the socket is closed. At most SWS_MAX_REQS requests
- * in flight per socket. Closing the socket cancels its requests: running cells are interrupted,
- * processes it started and that still run are killed, pauses are lifted.
+ * in flight per socket. Closing the socket cancels its requests: running cells are interrupted, a
+ * running exec is cancelled (sluice_exec_cancel), processes it started and that still run are killed,
+ * its watches are stopped, pauses are lifted.
  *
  * Ownership: sws_conn_t is lws per-session memory; its queued frames are its own and freed in CLOSED.
  * A request (sws_req_t, heap) lives from its frame until the bridge's reply/fail for it; while the
