@@ -48,6 +48,7 @@ struct sl_proc {
   size_t nwait;
   attach_t att[SL_OP_MAX_ATTACH];
   size_t natt;
+  int64_t hold_until;       /* start {hold}: its pipes are not read before an attach (or this time) */
 };
 
 static int waited(const sl_proc_t *x) { return x->nwait || x->natt; }
@@ -227,6 +228,7 @@ static void start(sl_procs_t *p, sl_msg_t **msg) {
   if (ok) {
     x->used = x->running = 1;
     x->seq = ++p->seq;
+    if (json_is_true(json_object_get(c, "hold"))) x->hold_until = sl_now_ms() + SL_OP_PROC_HOLD_MS;
   }
   if (ok && x->ptm < 0) {
     x->in_w = pi[0][1];
@@ -283,9 +285,12 @@ static void on_stdin(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
   reply_ok(p, msg, json_object());
 }
 
+static void capture(sl_procs_t *p, sl_proc_t *x, int which);
+
 /* Replays what was captured so far, then forwards live output until the process ends. */
 static void on_attach(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
   if (x->natt == SL_OP_MAX_ATTACH) return reply_err(p, msg, "too_many", "too many attached to process %d", (int)x->ns_pid);
+  x->hold_until = 0;
   attach_t *a = &x->att[x->natt++];
   memset(a, 0, sizeof *a);
   a->req = *msg;
@@ -293,6 +298,10 @@ static void on_attach(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
   a->gap = x->out.truncated || x->err.truncated;
   forward_one(p, x, a, 0, x->out.data ? x->out.data : "", x->out.len, 0);
   forward_one(p, x, a, 1, x->err.data ? x->err.data : "", x->err.len, 0);
+  if (!x->running) { /* what its pipes still hold (it may have ended while held) */
+    if (x->out_r >= 0) capture(p, x, 0);
+    if (x->err_r >= 0) capture(p, x, 1);
+  }
   if (finished(x, sl_now_ms())) answer_waiters(p, x);
 }
 
@@ -339,7 +348,9 @@ int sl_procs_pollfds(sl_procs_t *p, struct pollfd *pfd, int congested) {
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     sl_proc_t *x = &p->t[i];
     if (!x->used) continue;
-    int hold = congested && x->natt; /* an attached process waits on its full pipe, nothing is lost */
+    /* an attached process waits on its full pipe while the gateway is backed up, nothing is lost; a
+     * held one until its attach comes */
+    int hold = (congested && x->natt) || x->hold_until;
     if (x->out_r >= 0 && !hold) pfd[n++] = (struct pollfd){x->out_r, POLLIN, 0};
     if (x->err_r >= 0 && !hold) pfd[n++] = (struct pollfd){x->err_r, POLLIN, 0};
     if (x->in_w >= 0 && x->inlen) pfd[n++] = (struct pollfd){x->in_w, POLLOUT, 0};
@@ -395,6 +406,7 @@ int64_t sl_procs_deadline(const sl_procs_t *p) {
   int64_t d = 0;
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     const sl_proc_t *x = &p->t[i];
+    if (x->used && x->hold_until && (!d || x->hold_until < d)) d = x->hold_until;
     if (x->used && waited(x) && !x->running) {
       int64_t t = x->exited_at + SL_PROCS_PIPE_GRACE_MS;
       if (!d || t < d) d = t;
@@ -406,6 +418,7 @@ int64_t sl_procs_deadline(const sl_procs_t *p) {
 void sl_procs_tick(sl_procs_t *p, int64_t now) {
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     sl_proc_t *x = &p->t[i];
+    if (x->used && x->hold_until && now >= x->hold_until) x->hold_until = 0; /* nobody attached: capture */
     if (x->used && waited(x) && finished(x, now)) {
       /* what the pipes still hold is part of the answer */
       if (x->out_r >= 0) capture(p, x, 0);

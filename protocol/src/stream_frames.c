@@ -97,7 +97,8 @@ static int parse_proc_start(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) 
     json_object_foreach(envs, k, v) if (!json_is_string(v) || !*k || strchr(k, '='))
         return sl_api_fail(err, 400, "invalid_envs", "envs must map names to strings");
   }
-  r->content = json_pack("{s:s, s:O}", "op", "start", "cmd", cmd);
+  /* hold: the output waits in its pipes for the attach that follows the start (nothing is missed) */
+  r->content = json_pack("{s:s, s:O, s:b}", "op", "start", "cmd", cmd, "hold", 1);
   if (r->content && json_is_string(cwd)) json_object_set(r->content, "cwd", cwd);
   if (r->content && json_is_object(envs)) json_object_set(r->content, "envs", envs);
   if (r->content && json_is_object(pty)) {

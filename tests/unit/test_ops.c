@@ -266,6 +266,8 @@ static void test_watch_attach_cancel(void) {
   CHECK(sl_op_is_reply(SL_OP_WATCH_REPLY));
   CHECK(!sl_op_is_reply(SL_OP_FS_EVENT));
   OK(SL_OP_PROC_REQUEST, "{\"op\":\"attach\",\"pid\":12}");
+  OK(SL_OP_PROC_REQUEST, "{\"op\":\"start\",\"cmd\":\"x\",\"pty\":{\"rows\":2,\"cols\":3},\"hold\":true}");
+  BAD(SL_OP_PROC_REQUEST, "{\"op\":\"start\",\"cmd\":\"x\",\"hold\":1}");
   OK(SL_OP_PROC_OUTPUT, "{\"name\":\"pty\",\"data\":\"AP8=\"}");
   OK(SL_OP_PROC_OUTPUT, "{\"name\":\"stderr\",\"data\":\"x\"}");
   BAD(SL_OP_PROC_OUTPUT, "{\"name\":\"stdin\",\"data\":\"x\"}");

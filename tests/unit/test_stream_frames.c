@@ -62,6 +62,7 @@ static void test_pty_and_resize(void) {
   CHECK_STREQ(parse("{\"type\":\"process_start\",\"id\":\"p\",\"cmd\":\"bash\",\"pty\":{\"rows\":24,\"cols\":80}}", &r), "");
   CHECK_EQ_INT(r.type, SL_SF_PROC_START);
   CHECK(r.pty);
+  CHECK(json_is_true(json_object_get(r.content, "hold"))); /* its output waits for the attach */
   CHECK_EQ_INT(num(json_object_get(r.content, "pty"), "rows"), 24);
   CHECK_EQ_INT(num(json_object_get(r.content, "pty"), "cols"), 80);
   sl_sf_req_clear(&r);

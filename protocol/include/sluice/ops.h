@@ -44,7 +44,7 @@
  *    (+ one buffer for write_chunk)
  *  sluice_proc_request {op, pid?, cmd?,   sluice_proc_reply {status: ok|error, code?, message?, ...}
  *    cwd?, envs?, data?, eof?, signal?,   (attach: sluice_proc_output {name: stdout|stderr|pty, data}
- *    wait?, pty?}                           events as the process writes, the reply when it ends)
+ *    wait?, pty?, hold?}                    events as the process writes, the reply when it ends)
  *  sluice_exec_cancel {msg_id}            (none: a notification) the sluice_exec_request msg_id is
  *                                          cancelled: killed like a timeout if running, dropped if
  *                                          queued; its reply says error "cancelled"
@@ -58,7 +58,8 @@
  * write_chunk {handle} + buffer (acknowledged once written), write_end {handle} → {size} (atomic
  * rename); close {handle} abandons a transfer. One chunk in flight per handle is the flow control.
  * Every operation runs inside the sandbox (mount namespace, uid, seccomp) — never on the host.
- * Processes (ops): start {cmd, cwd?, envs?, pty?} → {pid}; list → {processes}; get {pid, wait?} →
+ * Processes (ops): start {cmd, cwd?, envs?, pty?, hold?} → {pid} (hold: its output pipes are not read
+ * until an attach comes, at most SL_OP_PROC_HOLD_MS, so an attach right after the start misses nothing); list → {processes}; get {pid, wait?} →
  * {pid, cmd, running, exit_code, stdout, stderr}; stdin {pid, data, eof?}; signal {pid, signal};
  * kill {pid}; resize {pid, pty}; attach {pid} → sluice_proc_output events (what was captured so far,
  * then live; stdout/stderr data is UTF-8 text, pty data base64 of the raw bytes) until the reply
@@ -133,6 +134,7 @@
 #define SL_OP_MAX_PROC_CMD      (64u << 10)
 #define SL_OP_MAX_PTY_DIM       1000      /* pty rows and cols: 1..this */
 #define SL_OP_MAX_ATTACH        4         /* attach requests per process at once */
+#define SL_OP_PROC_HOLD_MS      10000     /* start {hold}: output waits this long at most for an attach */
 #define SL_OP_FLOW_LEASE_MS     10000
 #define SL_OP_MAX_FLOWS         16        /* pauses a runner tracks at once; more are ignored */
 

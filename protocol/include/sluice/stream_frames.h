@@ -8,7 +8,7 @@
  *   code          fields of POST /code (sl_api_parse_code)   → execute_request
  *   exec          fields of POST /exec (sl_api_parse_exec)   → sluice_exec_request
  *   interrupt     {context_id?}                              → interrupt_request
- *   process_start {cmd, cwd?, envs?, pty?: {rows, cols}}      → sluice_proc_request {op: start}
+ *   process_start {cmd, cwd?, envs?, pty?: {rows, cols}}      → sluice_proc_request {op: start, hold: true}
  *   stdin         {pid, data?, eof?}                         → sluice_proc_request {op: stdin}
  *   signal        {pid, signal: name | 1..64}                → sluice_proc_request {op: signal}
  *   resize        {pid, rows, cols}                          → sluice_proc_request {op: resize}
