@@ -285,7 +285,7 @@ static void on_stdin(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
   reply_ok(p, msg, json_object());
 }
 
-static void capture(sl_procs_t *p, sl_proc_t *x, int which);
+static void capture(sl_procs_t *p, sl_proc_t *x, int which, int live);
 
 /* Replays what was captured so far, then forwards live output until the process ends. */
 static void on_attach(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
@@ -299,8 +299,8 @@ static void on_attach(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
   forward_one(p, x, a, 0, x->out.data ? x->out.data : "", x->out.len, 0);
   forward_one(p, x, a, 1, x->err.data ? x->err.data : "", x->err.len, 0);
   if (!x->running) { /* what its pipes still hold (it may have ended while held) */
-    if (x->out_r >= 0) capture(p, x, 0);
-    if (x->err_r >= 0) capture(p, x, 1);
+    if (x->out_r >= 0) capture(p, x, 0, 0);
+    if (x->err_r >= 0) capture(p, x, 1, 0);
   }
   if (finished(x, sl_now_ms())) answer_waiters(p, x);
 }
@@ -358,12 +358,16 @@ int sl_procs_pollfds(sl_procs_t *p, struct pollfd *pfd, int congested) {
   return n;
 }
 
-/* Reads what is there and forwards it to the attached; keeps up to the cap, drops the rest. */
-static void capture(sl_procs_t *p, sl_proc_t *x, int which) {
+/* Reads what is there and forwards it to the attached; keeps up to the cap, drops the rest. live (the
+ * poll loop): at most SL_PROCS_READ_BUDGET, and nothing while the link is backed up, so a writer faster
+ * than the link does not hold the loop; otherwise (a finished process's answer) SL_PROCS_DRAIN_BYTES. */
+static void capture(sl_procs_t *p, sl_proc_t *x, int which, int live) {
+  size_t budget = live ? SL_PROCS_READ_BUDGET : SL_PROCS_DRAIN_BYTES;
   int *fd = which ? &x->err_r : &x->out_r;
   capture_t *c = which ? &x->err : &x->out;
   char tmp[65536];
-  for (;;) {
+  for (size_t got = 0; got < budget;) {
+    if (live && x->natt && sl_link_congested(p->env->link)) return; /* polled again once it drains */
     ssize_t n = read(*fd, tmp, sizeof tmp);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
@@ -371,6 +375,7 @@ static void capture(sl_procs_t *p, sl_proc_t *x, int which) {
       close_fd(fd);
       return;
     }
+    got += (size_t)n;
     forward(p, x, which, tmp, (size_t)n);
     size_t keep = c->len >= SL_PROCS_MAX_CAPTURE ? 0 : SL_PROCS_MAX_CAPTURE - c->len;
     if (keep > (size_t)n) keep = (size_t)n;
@@ -392,8 +397,8 @@ void sl_procs_handle(sl_procs_t *p, const struct pollfd *pfd, int n) {
     for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
       sl_proc_t *x = &p->t[i];
       if (!x->used) continue;
-      if (pfd[k].fd == x->out_r) capture(p, x, 0);
-      else if (pfd[k].fd == x->err_r) capture(p, x, 1);
+      if (pfd[k].fd == x->out_r) capture(p, x, 0, 1);
+      else if (pfd[k].fd == x->err_r) capture(p, x, 1, 1);
       else if (pfd[k].fd == x->in_w) flush_stdin(x);
       else continue;
       if (waited(x) && finished(x, now)) answer_waiters(p, x);
@@ -421,8 +426,8 @@ void sl_procs_tick(sl_procs_t *p, int64_t now) {
     if (x->used && x->hold_until && now >= x->hold_until) x->hold_until = 0; /* nobody attached: capture */
     if (x->used && waited(x) && finished(x, now)) {
       /* what the pipes still hold is part of the answer */
-      if (x->out_r >= 0) capture(p, x, 0);
-      if (x->err_r >= 0) capture(p, x, 1);
+      if (x->out_r >= 0) capture(p, x, 0, 0);
+      if (x->err_r >= 0) capture(p, x, 1, 0);
       answer_waiters(p, x);
     }
   }

@@ -21,6 +21,8 @@
 #define SL_PROCS_MAX_CAPTURE (1u << 20)
 #define SL_PROCS_MAX_STDIN_PENDING (1u << 20)
 #define SL_PROCS_MAX_WAITERS 16
+#define SL_PROCS_READ_BUDGET (256u << 10) /* bytes read from one pipe per loop turn */
+#define SL_PROCS_DRAIN_BYTES (4u << 20)   /* what a finished process's pipes may still give its answer */
 #define SL_PROCS_PIPE_GRACE_MS 200   /* after exit, output a background grandchild keeps open is not awaited */
 
 typedef struct sl_proc sl_proc_t;

@@ -158,3 +158,40 @@ def test_closing_the_socket_cancels_its_exec(gateway, client):
                what="the socket's command and process to be killed")
     # the shell itself lived on
     assert client.exec(sb, "echo $((1+1))")["stdout"] == "2\n"
+
+
+def test_a_slow_reader_back_pressures_the_process(gateway, client):
+    from test_stream_ws import rss_kb
+    sb = client.create()["id"]
+    gw_pid = gateway.proc.pid
+
+    async def main():
+        ws = await connect(gateway, sb, max_queue=1, read_limit=2 ** 16, ping_interval=None)
+        rss0 = rss_kb(gw_pid)
+        ws.transport.pause_reading()
+        # ~300 MiB of output while the client reads nothing for 3 s
+        await ws.send(json.dumps({"type": "process_start", "id": "flood",
+                                  "cmd": "head -c 300000000 /dev/zero | tr '\\0' x; echo; echo END"}))
+        peak = rss0
+        for _ in range(30):
+            await asyncio.sleep(0.1)  # sampling the gateway's memory while nobody reads, not a readiness wait
+            peak = max(peak, rss_kb(gw_pid))
+        assert peak - rss0 < 96 * 1024, (rss0, peak)  # the flood waits in the sandbox, not in the gateway
+        procs = client.http.get(f"/api/v1/sandboxes/{sb}/processes").json()["data"]
+        assert [p["running"] for p in procs] == [True]  # blocked on its pipe, not finished
+        ws.transport.resume_reading()
+        got, started = 0, None
+        while got < (8 << 20):
+            ev = await recv(ws)
+            if ev["type"] == "started":
+                started = ev["pid"]
+            got += len(ev.get("data", ""))
+        assert started
+        # the client goes away (a close handshake would wait behind the frames it does not read)
+        ws.transport.abort()
+        # closing the socket kills it (waited for in a thread: the loop must run to close the transport)
+        await asyncio.to_thread(
+            wait_until, lambda: not client.http.get(f"/api/v1/sandboxes/{sb}/processes/{started}").json()["data"]["running"],
+            15, "the flood to be killed")
+        assert rss_kb(gw_pid) - rss0 < 96 * 1024
+    run(main())
