@@ -145,6 +145,8 @@ def test_closing_the_socket_cancels_its_exec(gateway, client):
                                       "command": "echo go; sleep 3171; echo never"}))
             ev = await recv(ws)
             assert ev == {"type": "stdout", "id": "long", "data": "go\n"}
+            # one queued behind it (the shell runs one command at a time) is dropped too
+            await ws.send(json.dumps({"type": "exec", "id": "queued", "timeout_ms": 600000, "command": "sleep 3173"}))
             # a process started on the socket goes the same way
             await ws.send(json.dumps({"type": "process_start", "id": "bg", "cmd": "sleep 3172"}))
             ev = await recv(ws)
@@ -154,6 +156,7 @@ def test_closing_the_socket_cancels_its_exec(gateway, client):
     # was 10 minutes away)
     out = client.exec(sb, "echo after")
     assert out["stdout"] == "after\n"
+    assert not running("sleep 3173")
     wait_until(lambda: not running("sleep 3171") and not running("sleep 3172"), timeout=15,
                what="the socket's command and process to be killed")
     # the shell itself lived on

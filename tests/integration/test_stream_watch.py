@@ -191,6 +191,14 @@ def test_watch_errors(gateway, client):
                 await ws.send(json.dumps({"type": "watch", "id": "b", **bad}))
                 e = await recv(ws)
                 assert e["type"] == "error" and e["id"] == "b" and e["name"] == name, (bad, e)
+            # at most 32 watches per sandbox
+            for i in range(33):
+                await ws.send(json.dumps({"type": "watch", "id": f"n{i}", "path": W}))
+            await s.pump_until(lambda: all(s.events(f"n{i}") for i in range(33)), "33 watch answers")
+            kinds = [s.events(f"n{i}")[0]["type"] for i in range(33)]
+            assert kinds.count("watching") == 32 and kinds.count("error") == 1, kinds
+            err = [s.events(f"n{i}")[0] for i in range(33) if kinds[i] == "error"][0]
+            assert err["name"] == "too_many", err
             await ws.send(json.dumps({"type": "unwatch", "id": "x", "watch_id": "nope"}))
             e = await recv(ws)
             assert e == {"type": "error", "id": "x", "name": "not_found", "value": e["value"]}
