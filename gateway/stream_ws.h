@@ -11,8 +11,9 @@
  * driver blocks on its full pipe) and the client's own input is paused (lws_rx_flow_control); under
  * SWS_Q_LOW_BYTES both resume. Past SWS_Q_MAX_BYTES output events are dropped (and the lease renewed;
  * `done` then says truncated); past SWS_Q_HARD_BYTES the socket is closed. At most SWS_MAX_REQS requests
- * in flight per socket. Closing the socket cancels its requests: running cells are interrupted,
- * processes it started and that still run are killed, pauses are lifted.
+ * in flight per socket. Closing the socket cancels its requests: running cells are interrupted, a
+ * running exec is cancelled (sluice_exec_cancel), processes it started and that still run are killed,
+ * its watches are stopped, pauses are lifted.
  *
  * Ownership: sws_conn_t is lws per-session memory; its queued frames are its own and freed in CLOSED.
  * A request (sws_req_t, heap) lives from its frame until the bridge's reply/fail for it; while the
@@ -26,6 +27,7 @@
 #include <stdint.h>
 
 #include "sluice/stream_frames.h"
+#include "zmq_bridge.h"
 
 #define SWS_PROTOCOL SL_SF_SUBPROTOCOL
 #define SWS_Q_HIGH_BYTES (1u << 20)
@@ -65,8 +67,8 @@ typedef struct sws_req {
   char flow_id[40];    /* code/exec: the runner request's msg_id (flow control names it) */
   char context_id[72]; /* code: to interrupt it when the socket closes */
   int64_t pid;         /* process_start: once started */
-  int proc_waiting;    /* process_start: the get {wait} is pending */
-  int cut, saw_error;
+  int proc_waiting;    /* process_start: the attach is pending */
+  int cut, saw_error;  /* cut: an output event was dropped (watch: an overflow is owed) */
   int input_pending;   /* code: its input() asked the client (input_request), no input_reply yet */
 } sws_req_t;
 
@@ -86,5 +88,18 @@ void sws_req_start(sws_conn_t *c, sl_sf_req_t *r);
 void sws_reqs_cancel(sws_conn_t *c);
 /* Pause (1) or resume (0) the runner output of every code/exec request of c. */
 void sws_reqs_flow(sws_conn_t *c, int paused);
+/* Shared by the request kinds: links r into c; the bridge's final callback ends r (unlinks, frees);
+ * an error event for r's id. */
+void sws_req_link(sws_conn_t *c, sws_req_t *r);
+void sws_req_end(sws_req_t *r);
+void sws_send_fail(sws_req_t *r, const char *code, const char *message);
+
+/* stream_ws_watch.c: watch (sluice_watch_request start, flow-controlled like exec) → watching {path},
+ * fs_event {event, path, from?}, done {} (or error); unwatch {watch_id} → the watch's done, then done. */
+#define SWS_WATCH_TIMEOUT_MS (30u * 24u * 3600u * 1000u) /* a watch lives as long as its socket */
+extern const zb_handlers_t SWS_WATCH_H;
+void sws_unwatch(sws_conn_t *c, sl_sf_req_t *q);
+/* Sends stop for the watch whose start had msg_id start_id (h/ctx: as zb_request). */
+int sws_watch_stop(const char *sb_id, const char *start_id, const zb_handlers_t *h, void *ctx);
 
 #endif

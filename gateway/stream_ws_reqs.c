@@ -5,9 +5,10 @@
  *   input_reply   → sluice_stdin_request for the waiting code request of that id (no event of its own)
  *   exec          sluice_exec_request → stdout/stderr {data}, done {exit_code, cwd, duration_ms, ...}
  *   interrupt     interrupt_request → done {interrupted}
- *   process_start sluice_proc_request start → started {pid}; then get {wait} → stdout/stderr {data}
- *                 (the process's output, when it ends) and exit {exit_code}
- *   stdin, signal sluice_proc_request → done {}
+ *   process_start sluice_proc_request start → started {pid}; then attach → stdout/stderr {data} (or
+ *                 pty {data: base64}) as the process writes, and exit {pid, exit_code, truncated}
+ *   stdin, signal, resize  sluice_proc_request → done {}
+ *   watch, unwatch  stream_ws_watch.c
  * A failure is an error event {name: code, value: message} with the request's id.
  *
  * Ownership: an sws_req_t is freed by the bridge's final callback (req_end); the socket only links or
@@ -24,7 +25,7 @@
 
 #define SWS_CONNECT_GRACE_MS 30000
 #define SWS_PROC_TIMEOUT_MS 30000
-#define SWS_PROC_WAIT_MS SL_OP_MAX_TIMEOUT_MS
+#define SWS_PROC_WAIT_MS SWS_WATCH_TIMEOUT_MS /* an attached process lives as long as its socket */
 
 static void noop_reply(void *ctx, const sl_msg_t *m) { (void)ctx, (void)m; }
 static void noop_fail(void *ctx, int status, const char *code, const char *message) {
@@ -45,13 +46,13 @@ static void unlink_req(sws_req_t *r) {
 }
 
 /* The bridge is done with r. */
-static void req_end(sws_req_t *r) {
+void sws_req_end(sws_req_t *r) {
   if (r->c && r->flow_id[0] && r->c->runner_paused) zb_flow(r->c->sb_id, r->flow_id, 0);
   unlink_req(r);
   free(r);
 }
 
-static void send_fail(sws_req_t *r, const char *code, const char *message) {
+void sws_send_fail(sws_req_t *r, const char *code, const char *message) {
   sws_send(r->c, "error", r->id, json_pack("{s:s, s:s}", "name", code ? code : "internal", "value",
                                            message ? message : "the request failed"), 0);
 }
@@ -59,8 +60,8 @@ static void send_fail(sws_req_t *r, const char *code, const char *message) {
 static void req_fail(void *ctx, int status, const char *code, const char *message) {
   (void)status;
   sws_req_t *r = ctx;
-  if (r->c) send_fail(r, code, message);
-  req_end(r);
+  if (r->c) sws_send_fail(r, code, message);
+  sws_req_end(r);
 }
 
 /* ---- code */
@@ -103,7 +104,7 @@ static void code_reply(void *ctx, const sl_msg_t *m) {
                        r->cut),
              0);
   }
-  req_end(r);
+  sws_req_end(r);
 }
 
 static const zb_handlers_t CODE_H = {code_event, code_reply, req_fail};
@@ -130,7 +131,7 @@ static void exec_reply(void *ctx, const sl_msg_t *m) {
     if (done && json_is_true(json_object_get(c, "timed_out"))) json_object_set_new(done, "timed_out", json_true());
     sws_send(r->c, "done", r->id, done, 0);
   }
-  req_end(r);
+  sws_req_end(r);
 }
 
 static const zb_handlers_t EXEC_H = {exec_event, exec_reply, req_fail};
@@ -142,7 +143,7 @@ static void interrupt_reply(void *ctx, const sl_msg_t *m) {
   if (r->c)
     sws_send(r->c, "done", r->id, json_pack("{s:b}", "interrupted", json_is_true(json_object_get(m->content, "interrupted"))),
              0);
-  req_end(r);
+  sws_req_end(r);
 }
 
 static const zb_handlers_t INTERRUPT_H = {NULL, interrupt_reply, req_fail};
@@ -151,56 +152,58 @@ static const zb_handlers_t INTERRUPT_H = {NULL, interrupt_reply, req_fail};
 
 static int proc_ok(sws_req_t *r, const json_t *c) {
   if (!strcmp(json_string_value(json_object_get(c, "status")) ?: "", "ok")) return 1;
-  if (r->c) send_fail(r, json_string_value(json_object_get(c, "code")), json_string_value(json_object_get(c, "message")));
+  if (r->c) sws_send_fail(r, json_string_value(json_object_get(c, "code")), json_string_value(json_object_get(c, "message")));
   return 0;
 }
 
 static void proc_ack_reply(void *ctx, const sl_msg_t *m) {
   sws_req_t *r = ctx;
   if (proc_ok(r, m->content) && r->c) sws_send(r->c, "done", r->id, NULL, 0);
-  req_end(r);
+  sws_req_end(r);
 }
 
 static const zb_handlers_t PROC_ACK_H = {NULL, proc_ack_reply, req_fail};
 
-static void proc_output(sws_req_t *r, const json_t *c, const char *name) {
-  json_t *text = json_object_get(c, name);
-  if (json_is_string(text) && json_string_length(text) && sws_send(r->c, name, r->id, json_pack("{s:O}", "data", text), 1) == 1)
-    r->cut = 1;
+/* sluice_proc_output {name: stdout|stderr|pty, data}: the event of that name. */
+static void proc_output(void *ctx, const sl_msg_t *m) {
+  sws_req_t *r = ctx;
+  if (!r->c || strcmp(sl_msg_type(m), SL_OP_PROC_OUTPUT) != 0) return;
+  const char *name = json_string_value(json_object_get(m->content, "name"));
+  if (sws_send(r->c, name, r->id, json_pack("{s:O}", "data", json_object_get(m->content, "data")), 1) == 1) r->cut = 1;
 }
 
-static void proc_wait_reply(void *ctx, const sl_msg_t *m) {
+static void proc_exit_reply(void *ctx, const sl_msg_t *m) {
   sws_req_t *r = ctx;
-  if (proc_ok(r, m->content) && r->c) {
-    proc_output(r, m->content, "stdout");
-    proc_output(r, m->content, "stderr");
+  if (proc_ok(r, m->content) && r->c)
     sws_send(r->c, "exit", r->id,
              json_pack("{s:I, s:O?, s:b}", "pid", (json_int_t)r->pid, "exit_code", json_object_get(m->content, "exit_code"),
-                       "truncated", r->cut),
+                       "truncated", r->cut || json_is_true(json_object_get(m->content, "truncated"))),
              0);
-  }
-  req_end(r);
+  sws_req_end(r);
 }
 
-static const zb_handlers_t PROC_WAIT_H = {NULL, proc_wait_reply, req_fail};
+static const zb_handlers_t PROC_ATTACH_H = {proc_output, proc_exit_reply, req_fail};
 
 static void proc_start_reply(void *ctx, const sl_msg_t *m) {
   sws_req_t *r = ctx;
-  if (!proc_ok(r, m->content)) return req_end(r);
+  if (!proc_ok(r, m->content)) return sws_req_end(r);
   r->pid = json_integer_value(json_object_get(m->content, "pid"));
   sws_conn_t *c = r->c;
   if (!c) { /* the socket closed while the process started: it does not outlive its socket */
     zb_request(r->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I}", "op", "kill", "pid", (json_int_t)r->pid), &NOOP_H,
                NULL, SWS_PROC_TIMEOUT_MS);
-    return req_end(r);
+    return sws_req_end(r);
   }
   sws_send(c, "started", r->id, json_pack("{s:I}", "pid", (json_int_t)r->pid), 0);
   r->proc_waiting = 1;
-  if (zb_request(c->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I, s:b}", "op", "get", "pid", (json_int_t)r->pid, "wait", 1),
-                 &PROC_WAIT_H, r, SWS_PROC_WAIT_MS) < 0) {
-    send_fail(r, "busy", "too many requests in flight");
-    req_end(r);
+  /* its output from the start (what was captured before the attach is replayed), paused with the socket */
+  if (zb_request_id(c->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I}", "op", "attach", "pid", (json_int_t)r->pid),
+                    &PROC_ATTACH_H, r, SWS_PROC_WAIT_MS, r->flow_id) < 0) {
+    sws_send_fail(r, "busy", "too many requests in flight");
+    sws_req_end(r);
+    return;
   }
+  if (c->runner_paused) zb_flow(c->sb_id, r->flow_id, 1);
 }
 
 static const zb_handlers_t PROC_START_H = {NULL, proc_start_reply, req_fail};
@@ -220,8 +223,16 @@ static void input_reply(sws_conn_t *c, sl_sf_req_t *q) {
   q->content = NULL;
 }
 
+void sws_req_link(sws_conn_t *c, sws_req_t *r) {
+  r->c = c;
+  r->next = c->reqs;
+  c->reqs = r;
+  c->n_reqs++;
+}
+
 void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
   if (q->type == SL_SF_INPUT_REPLY) return input_reply(c, q);
+  if (q->type == SL_SF_UNWATCH) return sws_unwatch(c, q);
   if (c->n_reqs >= SWS_MAX_REQS) {
     sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "too_many", "value", "too many requests in flight on this socket"), 0);
     return;
@@ -247,9 +258,12 @@ void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
     case SL_SF_EXEC: h = &EXEC_H, op = SL_OP_EXEC_REQUEST, timeout = q->timeout_ms + SWS_CONNECT_GRACE_MS, flow = 1; break;
     case SL_SF_INTERRUPT: h = &INTERRUPT_H, op = SL_OP_INTERRUPT_REQUEST; break;
     case SL_SF_PROC_START: h = &PROC_START_H; break;
+    case SL_SF_WATCH: h = &SWS_WATCH_H, op = SL_OP_WATCH_REQUEST, timeout = SWS_WATCH_TIMEOUT_MS, flow = 1; break;
     case SL_SF_STDIN:
     case SL_SF_SIGNAL:
-    case SL_SF_INPUT_REPLY: break;
+    case SL_SF_INPUT_REPLY:
+    case SL_SF_RESIZE:
+    case SL_SF_UNWATCH: break;
   }
   json_t *content = q->content;
   q->content = NULL;
@@ -259,10 +273,7 @@ void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
     sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "busy", "value", "too many requests in flight"), 0);
     return;
   }
-  r->c = c;
-  r->next = c->reqs;
-  c->reqs = r;
-  c->n_reqs++;
+  sws_req_link(c, r);
   if (flow && c->runner_paused) zb_flow(c->sb_id, r->flow_id, 1);
 }
 
@@ -289,6 +300,9 @@ void sws_reqs_cancel(sws_conn_t *c) {
     if (r->type == SL_SF_PROC_START && r->proc_waiting && r->pid > 0)
       zb_request(c->sb_id, SL_OP_PROC_REQUEST, json_pack("{s:s, s:I}", "op", "kill", "pid", (json_int_t)r->pid), &NOOP_H,
                  NULL, SWS_PROC_TIMEOUT_MS);
+    if (r->type == SL_SF_EXEC && r->flow_id[0]) /* the command would otherwise run on to its timeout */
+      zb_notify(c->sb_id, SL_OP_EXEC_CANCEL, json_pack("{s:s}", "msg_id", r->flow_id));
+    if (r->type == SL_SF_WATCH && r->flow_id[0]) sws_watch_stop(c->sb_id, r->flow_id, &NOOP_H, NULL);
     c->reqs = r->next;
     c->n_reqs--;
     r->c = NULL;

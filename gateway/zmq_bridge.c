@@ -165,14 +165,20 @@ size_t zb_pending_for(const char *sandbox_id) {
   return n;
 }
 
-void zb_flow(const char *sandbox_id, const char *flow_id, int paused) {
+void zb_notify(const char *sandbox_id, const char *msg_type, json_t *content) {
   gw_sandbox_t *sb = reg_find_id(sandbox_id);
-  if (!sb || !sb->connected || !g_router) return;
-  sl_msg_t *m = sl_msg_new(SL_OP_FLOW, g_gw.session_id, NULL,
-                           json_pack("{s:s, s:b}", "flow_id", flow_id, "paused", paused));
+  if (!sb || !sb->connected || !g_router) {
+    json_decref(content);
+    return;
+  }
+  sl_msg_t *m = sl_msg_new(msg_type, g_gw.session_id, NULL, content);
   if (m && sl_msg_add_ident(m, sandbox_id, strlen(sandbox_id)) == 0 && send_msg(m) == -EHOSTUNREACH)
     sb->connected = 0;
   sl_msg_free(&m);
+}
+
+void zb_flow(const char *sandbox_id, const char *flow_id, int paused) {
+  zb_notify(sandbox_id, SL_OP_FLOW, json_pack("{s:s, s:b}", "flow_id", flow_id, "paused", paused));
 }
 
 void zb_sandbox_connected(const char *sandbox_id) {

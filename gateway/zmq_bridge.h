@@ -39,7 +39,10 @@ int zb_request_id(const char *sandbox_id, const char *msg_type, json_t *content,
 /* Sends sluice_flow {flow_id, paused} to the runner of sandbox_id now, if it is connected (a
  * notification: no reply, nothing pending; a lost pause is harmless, it is a lease). */
 void zb_flow(const char *sandbox_id, const char *flow_id, int paused);
-/* Same, with one binary buffer (copied) after content. */
+/* Sends the notification msg_type/content (stolen) to the runner of sandbox_id now, if it is connected
+ * (no reply, nothing pending: sluice_flow, sluice_exec_cancel). */
+void zb_notify(const char *sandbox_id, const char *msg_type, json_t *content);
+/* zb_request with one binary buffer (copied) after content. */
 int zb_request_buf(const char *sandbox_id, const char *msg_type, json_t *content, const void *buf, size_t len,
                    const zb_handlers_t *h, void *ctx, unsigned timeout_ms);
 /* The runner of sandbox_id said hello(ready): send what waited for it. */

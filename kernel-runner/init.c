@@ -16,6 +16,7 @@
 #include "caps.h"
 #include "ctl.h"
 #include "fshelper.h"
+#include "watchhelper.h"
 #include "pty.h"
 #include "seccomp_filter.h"
 
@@ -63,6 +64,7 @@ static void __attribute__((noreturn)) child_exec(json_t *req, int *fds, size_t n
   if ((err = sl_seccomp_apply(&so)) < 0) { errno = -err; goto fail; }
   /* the file helper is code of ours, not a program: it runs here, confined exactly like one */
   if (!strcmp(argv[0], SL_FSHELPER_ARGV0)) _exit(sl_fshelper_main(argv[1] ? argv[1] : ""));
+  if (!strcmp(argv[0], SL_WATCH_ARGV0)) _exit(sl_watchhelper_main(argv[1] ? argv[1] : ""));
   environ = envp; /* execvp searches the PATH of the requested environment */
   execvp(argv[0], argv);
 fail:

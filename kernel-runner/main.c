@@ -27,6 +27,7 @@
 #include "rutil.h"
 #include "sandbox.h"
 #include "shell.h"
+#include "watch.h"
 #include "sluice/ops.h"
 
 #define LINGER_MS 2000
@@ -43,6 +44,7 @@ typedef struct {
   sl_ctxs_t ctxs;      /* the interpreter contexts (the Python one first) */
   sl_files_t files;
   sl_procs_t procs;
+  sl_watches_t watches;
   sl_flow_t flow;      /* the gateway's back-pressure leases */
   runner_state_t state;
   char error[512];
@@ -85,6 +87,8 @@ static void on_request(void *ud, sl_msg_t **msg) {
   if (!strcmp(type, SL_OP_FLOW)) {
     sl_flow_set(&r->flow, json_string_value(json_object_get((*msg)->content, "flow_id")),
                 json_is_true(json_object_get((*msg)->content, "paused")), sl_now_ms());
+  } else if (!strcmp(type, SL_OP_EXEC_CANCEL)) {
+    if (r->state == ST_READY) sl_shell_cancel(&r->shell, json_string_value(json_object_get((*msg)->content, "msg_id")));
   } else if (!strcmp(type, SL_OP_PING_REQUEST)) {
     sl_link_emit(r->link, SL_OP_PING_REPLY, *msg, json_pack("{s:s}", "status", r->state == ST_READY ? "ok" : "error"));
   } else if (!strcmp(type, SL_OP_SHUTDOWN_REQUEST)) {
@@ -103,6 +107,8 @@ static void on_request(void *ud, sl_msg_t **msg) {
     sl_files_request(&r->files, msg);
   } else if (!strcmp(type, SL_OP_PROC_REQUEST)) {
     sl_procs_request(&r->procs, msg);
+  } else if (!strcmp(type, SL_OP_WATCH_REQUEST)) {
+    sl_watches_request(&r->watches, msg);
   } else if (!strcmp(type, SL_OP_INTERRUPT_REQUEST)) {
     sl_ctxs_interrupt(&r->ctxs, *msg);
   } else if (!strcmp(type, SL_OP_RESTART_REQUEST)) {
@@ -125,6 +131,7 @@ static void on_exited(void *ud, pid_t ns_pid, int status) {
   sl_ctxs_on_exited(&r->ctxs, ns_pid, status);
   sl_files_on_exited(&r->files, ns_pid, status);
   sl_procs_on_exited(&r->procs, ns_pid, status);
+  sl_watches_on_exited(&r->watches, ns_pid, status);
 }
 
 /* The sandbox is unusable from now on: answer what is pending, tear down, tell the gateway. */
@@ -138,6 +145,7 @@ static void enter_error(runner_t *r, const char *why) {
   sl_ctxs_shutdown(&r->ctxs, why);
   sl_files_shutdown(&r->files, why);
   sl_procs_shutdown(&r->procs, why);
+  sl_watches_shutdown(&r->watches, why);
   sl_sandbox_destroy(&r->sb);
   send_hello(r);
 }
@@ -176,7 +184,8 @@ static void loop(runner_t *r) {
   sl_link_fds(r->link, zfd);
   int pending = sl_link_pump(r->link);
   while (!r->quit) {
-    struct pollfd pfd[4 + SL_TARGET_MAX_POLLFDS + SL_CTX_MAX_POLLFDS + SL_FILES_MAX_POLLFDS + SL_PROCS_MAX_POLLFDS];
+    struct pollfd pfd[4 + SL_TARGET_MAX_POLLFDS + SL_CTX_MAX_POLLFDS + SL_FILES_MAX_POLLFDS + SL_PROCS_MAX_POLLFDS +
+                      SL_WATCHES_MAX_POLLFDS];
     int64_t paused_until = sl_flow_paused_until(&r->flow, sl_now_ms());
     int n = 0, congested = sl_link_congested(r->link) || paused_until;
     pfd[n++] = (struct pollfd){zfd[0], POLLIN, 0};
@@ -196,7 +205,9 @@ static void loop(runner_t *r) {
     int fs_at = n, fs_n = 0, pr_at, pr_n = 0;
     if (r->state == ST_READY) n += fs_n = sl_files_pollfds(&r->files, pfd + n, congested);
     pr_at = n;
-    if (r->state == ST_READY) n += pr_n = sl_procs_pollfds(&r->procs, pfd + n);
+    if (r->state == ST_READY) n += pr_n = sl_procs_pollfds(&r->procs, pfd + n, congested);
+    int wa_at = n, wa_n = 0;
+    if (r->state == ST_READY) n += wa_n = sl_watches_pollfds(&r->watches, pfd + n, congested);
     int64_t now = sl_now_ms();
     int timeout = pending ? 0 : (int)next_timeout(r, now);
     if (r->state == ST_ERROR && (timeout < 0 || timeout > 50)) timeout = 50; /* watch for the hello to leave */
@@ -213,6 +224,7 @@ static void loop(runner_t *r) {
       sl_ctxs_handle(&r->ctxs, pfd + py_at, py_n);
       sl_files_handle(&r->files, pfd + fs_at, fs_n);
       sl_procs_handle(&r->procs, pfd + pr_at, pr_n);
+      sl_watches_handle(&r->watches, pfd + wa_at, wa_n);
       now = sl_now_ms();
       sl_shell_tick(&r->shell, now);
       sl_ctxs_tick(&r->ctxs, now);
@@ -286,7 +298,8 @@ int main(int argc, char **argv) {
   r.tenv = (sl_target_env_t){&r.sb, &r.cfg, r.link, on_exited, &r};
   sl_shell_init(&r.shell, &r.tenv);
   sl_ctxs_init(&r.ctxs, &r.tenv);
-  if (sl_files_init(&r.files, &r.tenv) < 0 || sl_procs_init(&r.procs, &r.tenv) < 0) {
+  if (sl_files_init(&r.files, &r.tenv) < 0 || sl_procs_init(&r.procs, &r.tenv) < 0 ||
+      sl_watches_init(&r.watches, &r.tenv) < 0) {
     RLOG("out of memory");
     return 1;
   }
@@ -298,6 +311,7 @@ int main(int argc, char **argv) {
   sl_ctxs_shutdown(&r.ctxs, "the sandbox is shutting down");
   sl_files_shutdown(&r.files, "the sandbox is shutting down");
   sl_procs_shutdown(&r.procs, "the sandbox is shutting down");
+  sl_watches_shutdown(&r.watches, "the sandbox is shutting down");
   rc = sl_sandbox_destroy(&r.sb);
   if (rc < 0) RLOG("cleanup: some cgroups could not be removed");
   if (r.shutdown) {

@@ -23,6 +23,14 @@ typedef struct {
   int truncated;
 } capture_t;
 
+/* One attach request: its output events, then its reply when the process ends. */
+typedef struct {
+  sl_msg_t *req;
+  char carry[2][4];         /* stdout/stderr: a UTF-8 character split across reads */
+  size_t ncarry[2];
+  int gap;                  /* output was dropped before it attached (the capture was full) */
+} attach_t;
+
 struct sl_proc {
   int used;
   int64_t seq;
@@ -38,7 +46,12 @@ struct sl_proc {
   int in_eof;               /* close stdin once in is flushed */
   sl_msg_t *waiters[SL_PROCS_MAX_WAITERS];
   size_t nwait;
+  attach_t att[SL_OP_MAX_ATTACH];
+  size_t natt;
+  int64_t hold_until;       /* start {hold}: its pipes are not read before an attach (or this time) */
 };
+
+static int waited(const sl_proc_t *x) { return x->nwait || x->natt; }
 
 int sl_procs_init(sl_procs_t *p, const sl_target_env_t *env) {
   memset(p, 0, sizeof *p);
@@ -95,9 +108,59 @@ static int finished(const sl_proc_t *x, int64_t now) {
   return !x->running && ((x->out_r < 0 && x->err_r < 0) || now >= x->exited_at + SL_PROCS_PIPE_GRACE_MS);
 }
 
+static void emit_output(sl_procs_t *p, attach_t *a, const char *name, const char *data, size_t len) {
+  if (len) sl_link_emit(p->env->link, SL_OP_PROC_OUTPUT, a->req, json_pack("{s:s, s:s%}", "name", name, "data", data, len));
+}
+
+/* Output bytes of stream which (0 stdout, 1 stderr) to one attach: pty bytes as base64, text as UTF-8
+ * (an incomplete trailing character waits for the next read; flush: it is sent repaired). */
+static void forward_one(sl_procs_t *p, const sl_proc_t *x, attach_t *a, int which, const char *data, size_t len,
+                        int flush) {
+  enum { PIECE = SL_OP_MAX_STREAM_CHUNK };
+  if (x->ptm >= 0) {
+    char *b64 = malloc(SL_BASE64_LEN(PIECE) + 1);
+    for (size_t off = 0; b64 && off < len; off += PIECE) {
+      size_t n = len - off < PIECE ? len - off : PIECE;
+      emit_output(p, a, "pty", b64, sl_base64_encode(data + off, n, b64));
+    }
+    free(b64);
+    return;
+  }
+  const char *name = which ? "stderr" : "stdout";
+  char *buf = malloc(PIECE + 4);
+  for (size_t off = 0; buf && (off < len || (flush && a->ncarry[which]));) {
+    size_t n = len - off < PIECE ? len - off : PIECE, have = a->ncarry[which];
+    memcpy(buf, a->carry[which], have);
+    memcpy(buf + have, data + off, n);
+    off += n;
+    have += n;
+    size_t k = flush && off >= len ? have : sl_utf8_complete_prefix(buf, have);
+    a->ncarry[which] = have - k;
+    memcpy(a->carry[which], buf + k, have - k);
+    size_t tn = 0;
+    char *t = k ? sl_utf8_sanitize(buf, k, &tn) : NULL;
+    if (t) emit_output(p, a, name, t, tn);
+    free(t);
+  }
+  free(buf);
+}
+
+static void forward(sl_procs_t *p, sl_proc_t *x, int which, const char *data, size_t len) {
+  for (size_t i = 0; i < x->natt; i++) forward_one(p, x, &x->att[i], which, data, len, 0);
+}
+
 static void answer_waiters(sl_procs_t *p, sl_proc_t *x) {
   for (size_t i = 0; i < x->nwait; i++) reply_ok(p, &x->waiters[i], view(x, 1));
   x->nwait = 0;
+  for (size_t i = 0; i < x->natt; i++) {
+    attach_t *a = &x->att[i];
+    forward_one(p, x, a, 0, "", 0, 1);
+    forward_one(p, x, a, 1, "", 0, 1);
+    json_t *v = view(x, 0);
+    json_object_set_new(v, "truncated", json_boolean(a->gap));
+    reply_ok(p, &a->req, v);
+  }
+  x->natt = 0;
 }
 
 static void slot_free(sl_proc_t *x) {
@@ -129,7 +192,7 @@ static sl_proc_t *slot(sl_procs_t *p) {
   for (int i = 0; i < SL_PROCS_MAX; i++) {
     sl_proc_t *x = &p->t[i];
     if (!x->used) return x;
-    if (!x->running && !x->nwait && (!old || x->seq < old->seq)) old = x;
+    if (!x->running && !waited(x) && (!old || x->seq < old->seq)) old = x;
   }
   if (old) slot_free(old);
   return old;
@@ -165,6 +228,7 @@ static void start(sl_procs_t *p, sl_msg_t **msg) {
   if (ok) {
     x->used = x->running = 1;
     x->seq = ++p->seq;
+    if (json_is_true(json_object_get(c, "hold"))) x->hold_until = sl_now_ms() + SL_OP_PROC_HOLD_MS;
   }
   if (ok && x->ptm < 0) {
     x->in_w = pi[0][1];
@@ -221,6 +285,26 @@ static void on_stdin(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
   reply_ok(p, msg, json_object());
 }
 
+static void capture(sl_procs_t *p, sl_proc_t *x, int which, int live);
+
+/* Replays what was captured so far, then forwards live output until the process ends. */
+static void on_attach(sl_procs_t *p, sl_proc_t *x, sl_msg_t **msg) {
+  if (x->natt == SL_OP_MAX_ATTACH) return reply_err(p, msg, "too_many", "too many attached to process %d", (int)x->ns_pid);
+  x->hold_until = 0;
+  attach_t *a = &x->att[x->natt++];
+  memset(a, 0, sizeof *a);
+  a->req = *msg;
+  *msg = NULL;
+  a->gap = x->out.truncated || x->err.truncated;
+  forward_one(p, x, a, 0, x->out.data ? x->out.data : "", x->out.len, 0);
+  forward_one(p, x, a, 1, x->err.data ? x->err.data : "", x->err.len, 0);
+  if (!x->running) { /* what its pipes still hold (it may have ended while held) */
+    if (x->out_r >= 0) capture(p, x, 0, 0);
+    if (x->err_r >= 0) capture(p, x, 1, 0);
+  }
+  if (finished(x, sl_now_ms())) answer_waiters(p, x);
+}
+
 void sl_procs_request(sl_procs_t *p, sl_msg_t **msg) {
   json_t *c = (*msg)->content;
   const char *op = json_string_value(json_object_get(c, "op"));
@@ -239,6 +323,8 @@ void sl_procs_request(sl_procs_t *p, sl_msg_t **msg) {
     if (x->nwait == SL_PROCS_MAX_WAITERS) return reply_err(p, msg, "too_many", "too many waiters for this process");
     x->waiters[x->nwait++] = *msg;
     *msg = NULL;
+  } else if (!strcmp(op, "attach")) {
+    on_attach(p, x, msg);
   } else if (!strcmp(op, "stdin")) {
     on_stdin(p, x, msg);
   } else if (!strcmp(op, "resize")) {
@@ -257,22 +343,31 @@ void sl_procs_request(sl_procs_t *p, sl_msg_t **msg) {
   }
 }
 
-int sl_procs_pollfds(sl_procs_t *p, struct pollfd *pfd) {
+int sl_procs_pollfds(sl_procs_t *p, struct pollfd *pfd, int congested) {
   int n = 0;
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     sl_proc_t *x = &p->t[i];
     if (!x->used) continue;
-    if (x->out_r >= 0) pfd[n++] = (struct pollfd){x->out_r, POLLIN, 0};
-    if (x->err_r >= 0) pfd[n++] = (struct pollfd){x->err_r, POLLIN, 0};
+    /* an attached process waits on its full pipe while the gateway is backed up, nothing is lost; a
+     * held one until its attach comes */
+    int hold = (congested && x->natt) || x->hold_until;
+    if (x->out_r >= 0 && !hold) pfd[n++] = (struct pollfd){x->out_r, POLLIN, 0};
+    if (x->err_r >= 0 && !hold) pfd[n++] = (struct pollfd){x->err_r, POLLIN, 0};
     if (x->in_w >= 0 && x->inlen) pfd[n++] = (struct pollfd){x->in_w, POLLOUT, 0};
   }
   return n;
 }
 
-/* Reads what is there; keeps up to the cap, drops the rest. */
-static void capture(int *fd, capture_t *c) {
+/* Reads what is there and forwards it to the attached; keeps up to the cap, drops the rest. live (the
+ * poll loop): at most SL_PROCS_READ_BUDGET, and nothing while the link is backed up, so a writer faster
+ * than the link does not hold the loop; otherwise (a finished process's answer) SL_PROCS_DRAIN_BYTES. */
+static void capture(sl_procs_t *p, sl_proc_t *x, int which, int live) {
+  size_t budget = live ? SL_PROCS_READ_BUDGET : SL_PROCS_DRAIN_BYTES;
+  int *fd = which ? &x->err_r : &x->out_r;
+  capture_t *c = which ? &x->err : &x->out;
   char tmp[65536];
-  for (;;) {
+  for (size_t got = 0; got < budget;) {
+    if (live && x->natt && sl_link_congested(p->env->link)) return; /* polled again once it drains */
     ssize_t n = read(*fd, tmp, sizeof tmp);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno == EAGAIN) return;
@@ -280,6 +375,8 @@ static void capture(int *fd, capture_t *c) {
       close_fd(fd);
       return;
     }
+    got += (size_t)n;
+    forward(p, x, which, tmp, (size_t)n);
     size_t keep = c->len >= SL_PROCS_MAX_CAPTURE ? 0 : SL_PROCS_MAX_CAPTURE - c->len;
     if (keep > (size_t)n) keep = (size_t)n;
     if (keep < (size_t)n) c->truncated = 1;
@@ -300,11 +397,11 @@ void sl_procs_handle(sl_procs_t *p, const struct pollfd *pfd, int n) {
     for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
       sl_proc_t *x = &p->t[i];
       if (!x->used) continue;
-      if (pfd[k].fd == x->out_r) capture(&x->out_r, &x->out);
-      else if (pfd[k].fd == x->err_r) capture(&x->err_r, &x->err);
+      if (pfd[k].fd == x->out_r) capture(p, x, 0, 1);
+      else if (pfd[k].fd == x->err_r) capture(p, x, 1, 1);
       else if (pfd[k].fd == x->in_w) flush_stdin(x);
       else continue;
-      if (x->nwait && finished(x, now)) answer_waiters(p, x);
+      if (waited(x) && finished(x, now)) answer_waiters(p, x);
       break;
     }
   }
@@ -314,7 +411,8 @@ int64_t sl_procs_deadline(const sl_procs_t *p) {
   int64_t d = 0;
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     const sl_proc_t *x = &p->t[i];
-    if (x->used && x->nwait && !x->running) {
+    if (x->used && x->hold_until && (!d || x->hold_until < d)) d = x->hold_until;
+    if (x->used && waited(x) && !x->running) {
       int64_t t = x->exited_at + SL_PROCS_PIPE_GRACE_MS;
       if (!d || t < d) d = t;
     }
@@ -325,10 +423,11 @@ int64_t sl_procs_deadline(const sl_procs_t *p) {
 void sl_procs_tick(sl_procs_t *p, int64_t now) {
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     sl_proc_t *x = &p->t[i];
-    if (x->used && x->nwait && finished(x, now)) {
+    if (x->used && x->hold_until && now >= x->hold_until) x->hold_until = 0; /* nobody attached: capture */
+    if (x->used && waited(x) && finished(x, now)) {
       /* what the pipes still hold is part of the answer */
-      if (x->out_r >= 0) capture(&x->out_r, &x->out);
-      if (x->err_r >= 0) capture(&x->err_r, &x->err);
+      if (x->out_r >= 0) capture(p, x, 0, 0);
+      if (x->err_r >= 0) capture(p, x, 1, 0);
       answer_waiters(p, x);
     }
   }
@@ -342,7 +441,7 @@ void sl_procs_on_exited(sl_procs_t *p, pid_t ns_pid, int status) {
     x->exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     x->exited_at = sl_now_ms();
     close_fd(&x->in_w);
-    if (x->nwait && finished(x, x->exited_at)) answer_waiters(p, x);
+    if (waited(x) && finished(x, x->exited_at)) answer_waiters(p, x);
   }
 }
 
@@ -350,7 +449,8 @@ void sl_procs_shutdown(sl_procs_t *p, const char *reason) {
   for (int i = 0; p->t && i < SL_PROCS_MAX; i++) {
     sl_proc_t *x = &p->t[i];
     for (size_t k = 0; k < x->nwait; k++) reply_err(p, &x->waiters[k], "sandbox_gone", "%s", reason);
-    x->nwait = 0;
+    for (size_t k = 0; k < x->natt; k++) reply_err(p, &x->att[k].req, "sandbox_gone", "%s", reason);
+    x->nwait = x->natt = 0;
     if (x->used) slot_free(x);
   }
   free(p->t);

@@ -35,11 +35,12 @@ static void drain(sl_shell_t *s) {
 
 static void reply(sl_shell_t *s, int exit_code, const char *cwd, const char *error) {
   json_t *c = json_pack("{s:i, s:s, s:I, s:b}", "exit_code", exit_code, "cwd", cwd ? cwd : "",
-                        "duration_ms", (json_int_t)(sl_now_ms() - s->started), "timed_out", s->timed_out);
+                        "duration_ms", (json_int_t)(sl_now_ms() - s->started), "timed_out",
+                        s->timed_out && !s->cancelled);
   if (error) json_object_set_new(c, "error", json_string(error));
   sl_link_emit(s->env->link, SL_OP_EXEC_REPLY, s->cur, c);
   sl_msg_free(&s->cur);
-  s->timed_out = 0;
+  s->timed_out = s->cancelled = 0;
   s->deadline = s->give_up_at = s->await_exit_until = 0;
 }
 
@@ -198,7 +199,9 @@ static void on_result(sl_shell_t *s, const char *rc_text, const char *cwd) {
   drain(s);
   if (!s->cur) return;
   char msg[128];
-  if (s->timed_out) {
+  if (s->cancelled) {
+    reply(s, atoi(rc_text), cwd, "cancelled");
+  } else if (s->timed_out) {
     snprintf(msg, sizeof msg, "timeout after %lld ms", (long long)s->timeout_ms);
     reply(s, 124, cwd, msg);
   } else {
@@ -225,11 +228,13 @@ static void on_gone(sl_shell_t *s, const char *why) {
   }
   if (s->cur) {
     char msg[160];
-    if (s->timed_out)
+    if (s->cancelled)
+      snprintf(msg, sizeof msg, "cancelled; %s", why);
+    else if (s->timed_out)
       snprintf(msg, sizeof msg, "timeout after %lld ms; %s", (long long)s->timeout_ms, why);
     else
       snprintf(msg, sizeof msg, "%s", why);
-    reply(s, s->timed_out ? 124 : 255, "", msg);
+    reply(s, s->cancelled ? 130 : s->timed_out ? 124 : 255, "", msg);
   }
   start_next(s);
 }
@@ -267,6 +272,40 @@ void sl_shell_handle(sl_shell_t *s, const struct pollfd *pfd, int n) {
   }
 }
 
+/* Kills the running command's process tree; the shell has SL_SHELL_GRACE_MS to report back. */
+static void abort_command(sl_shell_t *s, int64_t now) {
+  s->timed_out = 1;
+  /* first the abort flag (shell.sh skips the rest of the command once its child is gone) ... */
+  if (s->ch.host_pid > 0) kill(s->ch.host_pid, SIGUSR1);
+  /* ... then the command's process tree: children that were not there before it started */
+  int killed = s->ch.host_pid > 0 ? sl_proc_kill_tree_except(s->ch.host_pid, s->keep, s->nkeep) : 0;
+  if (killed) RLOG("exec aborted: killed %d processes", killed);
+  s->give_up_at = now + SL_SHELL_GRACE_MS;
+}
+
+void sl_shell_cancel(sl_shell_t *s, const char *msg_id) {
+  if (s->cur && !strcmp(sl_msg_id(s->cur), msg_id)) {
+    if (s->timed_out || s->await_exit_until) return; /* already on its way out */
+    s->cancelled = 1;
+    abort_command(s, sl_now_ms());
+    return;
+  }
+  /* a queued one: answered now, the others keep their order */
+  sl_reqq_t keep = {0};
+  sl_msg_t *m;
+  while ((m = sl_reqq_pop(&s->q))) {
+    if (strcmp(sl_msg_id(m), msg_id) != 0) {
+      sl_reqq_push(&keep, &m);
+      continue;
+    }
+    sl_link_emit(s->env->link, SL_OP_EXEC_REPLY, m,
+                 json_pack("{s:i, s:s, s:I, s:b, s:s}", "exit_code", 130, "cwd", "", "duration_ms", (json_int_t)0,
+                           "timed_out", 0, "error", "cancelled"));
+    sl_msg_free(&m);
+  }
+  s->q = keep;
+}
+
 int64_t sl_shell_deadline(const sl_shell_t *s) {
   if (!s->cur) return 0;
   if (s->await_exit_until) return s->await_exit_until;
@@ -280,13 +319,8 @@ void sl_shell_tick(sl_shell_t *s, int64_t now) {
   }
   if (!s->cur || !s->deadline || s->await_exit_until) return;
   if (!s->timed_out && now >= s->deadline) {
-    s->timed_out = 1;
-    /* first the abort flag (shell.sh skips the rest of the command once its child is gone) ... */
-    if (s->ch.host_pid > 0) kill(s->ch.host_pid, SIGUSR1);
-    /* ... then the command's process tree: children that were not there before it started */
-    int killed = s->ch.host_pid > 0 ? sl_proc_kill_tree_except(s->ch.host_pid, s->keep, s->nkeep) : 0;
-    RLOG("exec timed out after %lld ms: killed %d processes", (long long)s->timeout_ms, killed);
-    s->give_up_at = now + SL_SHELL_GRACE_MS;
+    abort_command(s, now);
+    RLOG("exec timed out after %lld ms", (long long)s->timeout_ms);
   } else if (s->timed_out && now >= s->give_up_at) {
     /* the shell itself is stuck (a builtin loop): only a new shell helps */
     on_gone(s, "the shell did not return; it was restarted and its state was lost");

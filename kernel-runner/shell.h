@@ -29,6 +29,7 @@ typedef struct {
   int64_t started, deadline, give_up_at;
   json_int_t timeout_ms;
   int timed_out;
+  int cancelled;                    /* with timed_out: killed by sluice_exec_cancel, not the clock */
   int exit_known, exit_status;      /* the shell's wait status, from init's exited notice */
   int64_t await_exit_until;         /* the shell died mid-command: waiting for its exit status */
   char *rc_field;                   /* first field of a result record whose second has not arrived */
@@ -43,6 +44,9 @@ void sl_shell_handle(sl_shell_t *s, const struct pollfd *pfd, int n);
 int64_t sl_shell_deadline(const sl_shell_t *s);
 void sl_shell_tick(sl_shell_t *s, int64_t now);
 void sl_shell_on_exited(sl_shell_t *s, pid_t ns_pid, int status);
+/* sluice_exec_cancel: the request msg_id is killed like a timeout when it runs (its reply says
+ * "cancelled"), answered at once when it is queued; unknown ids are ignored. */
+void sl_shell_cancel(sl_shell_t *s, const char *msg_id);
 /* Answers everything pending with an error (reason) and stops the shell. */
 void sl_shell_shutdown(sl_shell_t *s, const char *reason);
 

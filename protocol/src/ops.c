@@ -119,7 +119,7 @@ static int check_fs(json_t *c, char *err, size_t errlen) {
 }
 
 static int check_proc(json_t *c, char *err, size_t errlen) {
-  static const char *const ops[] = {"start", "list", "get", "stdin", "signal", "kill", "resize", NULL};
+  static const char *const ops[] = {"start", "list", "get", "stdin", "signal", "kill", "resize", "attach", NULL};
   if (!one_of(c, "op", ops)) return fail(err, errlen, "unknown process op");
   if (json_string_length(json_object_get(c, "cmd")) > SL_OP_MAX_PROC_CMD) return fail(err, errlen, "cmd too long");
   json_t *env = json_object_get(c, "envs");
@@ -131,6 +131,32 @@ static int check_proc(json_t *c, char *err, size_t errlen) {
         json_integer_value(r) > SL_OP_MAX_PTY_DIM || json_integer_value(k) > SL_OP_MAX_PTY_DIM)
       return fail(err, errlen, "pty must be {rows, cols}, each 1..1000");
   }
+  return 0;
+}
+
+static int check_proc_output(json_t *c, char *err, size_t errlen) {
+  static const char *const names[] = {"stdout", "stderr", "pty", NULL};
+  return one_of(c, "name", names) ? 0 : fail(err, errlen, "name must be stdout, stderr or pty");
+}
+
+static int check_watch(json_t *c, char *err, size_t errlen) {
+  static const char *const ops[] = {"start", "stop", NULL};
+  if (!one_of(c, "op", ops)) return fail(err, errlen, "op must be start or stop");
+  int start = !strcmp(json_string_value(json_object_get(c, "op")), "start");
+  json_t *path = json_object_get(c, "path"), *id = json_object_get(c, "msg_id");
+  if (start && (!path || !json_string_length(path) || json_string_length(path) > SL_OP_MAX_PATH))
+    return fail(err, errlen, "start needs a path of 1..4096 bytes");
+  if (!start && (!id || !json_string_length(id) || json_string_length(id) > 64))
+    return fail(err, errlen, "stop needs the msg_id of the start");
+  return 0;
+}
+
+static int check_fs_event(json_t *c, char *err, size_t errlen) {
+  static const char *const evs[] = {"watching", "create", "write", "remove", "rename", "chmod", "overflow", NULL};
+  if (!one_of(c, "event", evs)) return fail(err, errlen, "event must be watching, create, write, remove, rename, chmod or overflow");
+  if (json_string_length(json_object_get(c, "path")) > 2 * SL_OP_MAX_PATH ||
+      json_string_length(json_object_get(c, "from")) > 2 * SL_OP_MAX_PATH)
+    return fail(err, errlen, "path too long");
   return 0;
 }
 
@@ -199,8 +225,8 @@ static const op_row_t ROWS[] = {
     {{SL_OP_PING_REPLY, "{s:s}", {"status"}, 0}, 1, NULL},
     {{SL_OP_FS_REQUEST, "{s:s, s?s, s?s, s?I, s?I, s?I}", {"op", "path", "to", "depth", "max_bytes", "handle"}, 1},
      0, check_fs},
-    {{SL_OP_PROC_REQUEST, "{s:s, s?I, s?s, s?s, s?o, s?s, s?b, s?i, s?b, s?o}",
-      {"op", "pid", "cmd", "cwd", "envs", "data", "eof", "signal", "wait", "pty"}, 1}, 0, check_proc},
+    {{SL_OP_PROC_REQUEST, "{s:s, s?I, s?s, s?s, s?o, s?s, s?b, s?i, s?b, s?o, s?b}",
+      {"op", "pid", "cmd", "cwd", "envs", "data", "eof", "signal", "wait", "pty", "hold"}, 1}, 0, check_proc},
     {{SL_OP_FS_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_PROC_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_CTX_REQUEST, "{s:s, s?s, s?s, s?s}", {"op", "context_id", "language", "cwd"}, 1}, 0, check_ctx},
@@ -211,6 +237,11 @@ static const op_row_t ROWS[] = {
     {{SL_OP_STDIN_REQUEST, "{s:s, s?s, s?s}", {"msg_id", "value", "error"}, 1}, 0, check_stdin},
     {{SL_OP_STDIN_REPLY, "{s:s, s:b}", {"status", "delivered"}, 1}, 1, NULL},
     {{SL_OP_INPUT_REQUEST, "{s:s, s:b}", {"prompt", "password"}, 0}, 0, NULL},
+    {{SL_OP_PROC_OUTPUT, "{s:s, s:s}", {"name", "data"}, 1}, 0, check_proc_output},
+    {{SL_OP_EXEC_CANCEL, "{s:s}", {"msg_id"}, 1}, 0, NULL},
+    {{SL_OP_WATCH_REQUEST, "{s:s, s?s, s?b, s?s}", {"op", "path", "recursive", "msg_id"}, 1}, 0, check_watch},
+    {{SL_OP_FS_EVENT, "{s:s, s?s, s?s}", {"event", "path", "from"}, 1}, 0, check_fs_event},
+    {{SL_OP_WATCH_REPLY, "{s:s, s?s, s?s}", {"status", "code", "message"}, 0}, 1, check_op_reply},
     {{SL_OP_ERROR_REPLY, "{s:s, s:s, s:s}", {"status", "code", "message"}, 1}, 1, check_error_reply},
 };
 #define N_ROWS (sizeof(ROWS) / sizeof(ROWS[0]))

@@ -22,7 +22,7 @@ int sl_shape_check(json_t *obj, const sl_shape_t *s, char *err, size_t errlen) {
   json_error_t e;
   int rc = json_unpack_ex(obj, &e, s->strict ? JSON_STRICT : 0, s->fmt, k[0], &v[0], k[1], &v[1], k[2], &v[2],
                           k[3], &v[3], k[4], &v[4], k[5], &v[5], k[6], &v[6], k[7], &v[7], k[8], &v[8], k[9],
-                          &v[9]);
+                          &v[9], k[10], &v[10], k[11], &v[11]);
   if (rc != 0) {
     snprintf(err, errlen, "%s: %s", s->type, e.text);
     return -1;

@@ -6,7 +6,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define SL_SHAPE_MAX_KEYS 10
+#define SL_SHAPE_MAX_KEYS 12
 
 typedef struct {
   const char *type;

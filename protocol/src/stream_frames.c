@@ -16,7 +16,8 @@ static const struct {
   sl_sf_type_t type;
 } TYPES[] = {{"code", SL_SF_CODE},       {"exec", SL_SF_EXEC},   {"interrupt", SL_SF_INTERRUPT},
              {"process_start", SL_SF_PROC_START}, {"stdin", SL_SF_STDIN}, {"signal", SL_SF_SIGNAL},
-             {"input_reply", SL_SF_INPUT_REPLY}};
+             {"input_reply", SL_SF_INPUT_REPLY},
+             {"resize", SL_SF_RESIZE}, {"watch", SL_SF_WATCH}, {"unwatch", SL_SF_UNWATCH}};
 
 void sl_sf_req_clear(sl_sf_req_t *r) {
   if (!r) return;
@@ -69,10 +70,22 @@ static int valid_pid(const json_t *v, int64_t *pid) {
   return 0;
 }
 
+/* rows and cols: integers 1..SL_OP_MAX_PTY_DIM */
+static int valid_dims(const json_t *rows, const json_t *cols) {
+  return json_is_integer(rows) && json_is_integer(cols) && json_integer_value(rows) >= 1 &&
+         json_integer_value(cols) >= 1 && json_integer_value(rows) <= SL_OP_MAX_PTY_DIM &&
+         json_integer_value(cols) <= SL_OP_MAX_PTY_DIM;
+}
+
 static int parse_proc_start(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
-  static const char *const known[] = {"cmd", "cwd", "envs", NULL};
+  static const char *const known[] = {"cmd", "cwd", "envs", "pty", NULL};
   if (check_only(b, known, err) < 0) return -1;
   json_t *cmd = json_object_get(b, "cmd"), *cwd = json_object_get(b, "cwd"), *envs = json_object_get(b, "envs");
+  json_t *pty = json_object_get(b, "pty");
+  if (pty && !json_is_null(pty) &&
+      (!json_is_object(pty) || json_object_size(pty) != 2 ||
+       !valid_dims(json_object_get(pty, "rows"), json_object_get(pty, "cols"))))
+    return sl_api_fail(err, 400, "invalid_pty", "pty must be {rows, cols}, each 1..%d", SL_OP_MAX_PTY_DIM);
   const char *k;
   json_t *v;
   if (!json_is_string(cmd) || !json_string_length(cmd) || json_string_length(cmd) > SL_OP_MAX_PROC_CMD ||
@@ -85,9 +98,54 @@ static int parse_proc_start(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) 
     json_object_foreach(envs, k, v) if (!json_is_string(v) || !*k || strchr(k, '='))
         return sl_api_fail(err, 400, "invalid_envs", "envs must map names to strings");
   }
-  r->content = json_pack("{s:s, s:O}", "op", "start", "cmd", cmd);
+  /* hold: the output waits in its pipes for the attach that follows the start (nothing is missed) */
+  r->content = json_pack("{s:s, s:O, s:b}", "op", "start", "cmd", cmd, "hold", 1);
   if (r->content && json_is_string(cwd)) json_object_set(r->content, "cwd", cwd);
   if (r->content && json_is_object(envs)) json_object_set(r->content, "envs", envs);
+  if (r->content && json_is_object(pty)) {
+    json_object_set_new(r->content, "pty", json_pack("{s:O, s:O}", "rows", json_object_get(pty, "rows"), "cols",
+                                                     json_object_get(pty, "cols")));
+    r->pty = 1;
+  }
+  return r->content ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
+}
+
+static int parse_resize(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
+  static const char *const known[] = {"pid", "rows", "cols", NULL};
+  if (check_only(b, known, err) < 0) return -1;
+  if (valid_pid(json_object_get(b, "pid"), &r->pid) < 0)
+    return sl_api_fail(err, 400, "invalid_pid", "pid must be a positive integer");
+  json_t *rows = json_object_get(b, "rows"), *cols = json_object_get(b, "cols");
+  if (!valid_dims(rows, cols))
+    return sl_api_fail(err, 400, "invalid_pty", "rows and cols must be integers 1..%d", SL_OP_MAX_PTY_DIM);
+  r->content = json_pack("{s:s, s:I, s:{s:O, s:O}}", "op", "resize", "pid", (json_int_t)r->pid, "pty", "rows", rows,
+                         "cols", cols);
+  return r->content ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
+}
+
+static int parse_watch(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
+  static const char *const known[] = {"path", "recursive", NULL};
+  if (check_only(b, known, err) < 0) return -1;
+  json_t *path = json_object_get(b, "path"), *rec = json_object_get(b, "recursive");
+  if (!json_is_string(path) || !json_string_length(path) || json_string_length(path) > SL_OP_MAX_PATH ||
+      strlen(json_string_value(path)) != json_string_length(path))
+    return sl_api_fail(err, 400, "invalid_path", "path must be a non-empty path string (at most %d bytes)",
+                       SL_OP_MAX_PATH);
+  if (rec && !json_is_boolean(rec) && !json_is_null(rec))
+    return sl_api_fail(err, 400, "invalid_request", "recursive must be a boolean");
+  r->content = json_pack("{s:s, s:O, s:b}", "op", "start", "path", path, "recursive", json_is_true(rec));
+  return r->content ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
+}
+
+static int parse_unwatch(const json_t *b, sl_sf_req_t *r, sl_api_err_t *err) {
+  static const char *const known[] = {"watch_id", NULL};
+  if (check_only(b, known, err) < 0) return -1;
+  json_t *w = json_object_get(b, "watch_id");
+  if (!w || take_id(w, r->target) < 0) {
+    r->target[0] = 0;
+    return sl_api_fail(err, 400, "invalid_request", "watch_id must be the id of a watch request");
+  }
+  r->content = json_object();
   return r->content ? 0 : sl_api_fail(err, 500, "internal", "out of memory");
 }
 
@@ -182,7 +240,9 @@ int sl_sf_parse(const char *buf, size_t len, sl_sf_req_t *out, sl_api_err_t *err
   size_t i = 0, n = sizeof(TYPES) / sizeof(TYPES[0]);
   while (type && i < n && strcmp(TYPES[i].name, type)) i++;
   if (!type || i == n) {
-    sl_api_fail(err, 400, "invalid_type", "'type' must be one of code, exec, interrupt, process_start, stdin, signal, input_reply");
+    sl_api_fail(err, 400, "invalid_type",
+                "'type' must be one of code, exec, interrupt, process_start, stdin, signal, resize, watch, unwatch, "
+                "input_reply");
     goto out;
   }
   out->type = TYPES[i].type;
@@ -199,6 +259,9 @@ int sl_sf_parse(const char *buf, size_t len, sl_sf_req_t *out, sl_api_err_t *err
     case SL_SF_STDIN: rc = parse_stdin(b, out, err); break;
     case SL_SF_SIGNAL: rc = parse_signal(b, out, err); break;
     case SL_SF_INPUT_REPLY: rc = parse_input_reply(b, out, err); break;
+    case SL_SF_RESIZE: rc = parse_resize(b, out, err); break;
+    case SL_SF_WATCH: rc = parse_watch(b, out, err); break;
+    case SL_SF_UNWATCH: rc = parse_unwatch(b, out, err); break;
   }
   if (rc < 0) sl_sf_req_clear(out);
 out:

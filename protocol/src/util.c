@@ -1,4 +1,4 @@
-/* util.c — UTF-8 repair for stream text, constant-time compare. */
+/* util.c — UTF-8 repair for stream text, base64, constant-time compare. */
 #include "sluice/util.h"
 
 #include <openssl/crypto.h>
@@ -94,3 +94,25 @@ size_t sl_utf8_complete_prefix(const char *buf, size_t len) {
 }
 
 int sl_ct_equal(const void *a, const void *b, size_t n) { return CRYPTO_memcmp(a, b, n) == 0; }
+
+size_t sl_base64_encode(const void *in, size_t len, char *out) {
+  static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *s = in;
+  size_t o = 0, i = 0;
+  for (; i + 3 <= len; i += 3) {
+    uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+    out[o++] = A[v >> 18];
+    out[o++] = A[(v >> 12) & 63];
+    out[o++] = A[(v >> 6) & 63];
+    out[o++] = A[v & 63];
+  }
+  if (i < len) {
+    uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < len ? (uint32_t)s[i + 1] << 8 : 0);
+    out[o++] = A[v >> 18];
+    out[o++] = A[(v >> 12) & 63];
+    out[o++] = i + 1 < len ? A[(v >> 6) & 63] : '=';
+    out[o++] = '=';
+  }
+  out[o] = 0;
+  return o;
+}

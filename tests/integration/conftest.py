@@ -73,8 +73,8 @@ class Gateway:
             args += ["--config", self.config_path]
         args += self.args
         env = dict(os.environ, **(self.env or {}))
-        # a sanitizer build keeps freed memory in a quarantine (256 MB by default), which RSS counts;
-        # at stream speed that hides what the RSS checks look for. Ignored by non-ASan binaries.
+        # under ASan, freed memory waits in a quarantine (256 MiB by default): the tests' RSS bounds
+        # measure the gateway's queues, not that
         env.setdefault("ASAN_OPTIONS", "quarantine_size_mb=16")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=None, text=True,
                                      start_new_session=True, env=env)

@@ -245,6 +245,39 @@ static void test_is_reply(void) {
   for (size_t i = 0; i < sizeof others / sizeof *others; i++) CHECK(!sl_op_is_reply(others[i]));
 }
 
+static void test_watch_attach_cancel(void) {
+  OK(SL_OP_WATCH_REQUEST, "{\"op\":\"start\",\"path\":\"/home/user\",\"recursive\":true}");
+  OK(SL_OP_WATCH_REQUEST, "{\"op\":\"start\",\"path\":\"rel\"}");
+  OK(SL_OP_WATCH_REQUEST, "{\"op\":\"stop\",\"msg_id\":\"abc\"}");
+  BAD(SL_OP_WATCH_REQUEST, "{\"op\":\"start\"}");
+  BAD(SL_OP_WATCH_REQUEST, "{\"op\":\"start\",\"path\":\"\"}");
+  BAD(SL_OP_WATCH_REQUEST, "{\"op\":\"stop\"}");
+  BAD(SL_OP_WATCH_REQUEST, "{\"op\":\"pause\",\"path\":\"/\"}");
+  BAD(SL_OP_WATCH_REQUEST, "{\"op\":\"start\",\"path\":\"/\",\"recursive\":1}");
+  BAD(SL_OP_WATCH_REQUEST, "{\"op\":\"start\",\"path\":\"/\",\"extra\":1}");
+  OK(SL_OP_FS_EVENT, "{\"event\":\"watching\",\"path\":\"/w\"}");
+  OK(SL_OP_FS_EVENT, "{\"event\":\"rename\",\"path\":\"/w/b\",\"from\":\"/w/a\"}");
+  OK(SL_OP_FS_EVENT, "{\"event\":\"overflow\"}");
+  BAD(SL_OP_FS_EVENT, "{\"event\":\"moved\",\"path\":\"/w\"}");
+  BAD(SL_OP_FS_EVENT, "{\"event\":\"create\",\"path\":1}");
+  OK(SL_OP_WATCH_REPLY, "{\"status\":\"ok\"}");
+  OK(SL_OP_WATCH_REPLY, "{\"status\":\"error\",\"code\":\"not_found\",\"message\":\"m\"}");
+  BAD(SL_OP_WATCH_REPLY, "{\"status\":\"maybe\"}");
+  CHECK(sl_op_is_reply(SL_OP_WATCH_REPLY));
+  CHECK(!sl_op_is_reply(SL_OP_FS_EVENT));
+  OK(SL_OP_PROC_REQUEST, "{\"op\":\"attach\",\"pid\":12}");
+  OK(SL_OP_PROC_REQUEST, "{\"op\":\"start\",\"cmd\":\"x\",\"pty\":{\"rows\":2,\"cols\":3},\"hold\":true}");
+  BAD(SL_OP_PROC_REQUEST, "{\"op\":\"start\",\"cmd\":\"x\",\"hold\":1}");
+  OK(SL_OP_PROC_OUTPUT, "{\"name\":\"pty\",\"data\":\"AP8=\"}");
+  OK(SL_OP_PROC_OUTPUT, "{\"name\":\"stderr\",\"data\":\"x\"}");
+  BAD(SL_OP_PROC_OUTPUT, "{\"name\":\"stdin\",\"data\":\"x\"}");
+  BAD(SL_OP_PROC_OUTPUT, "{\"name\":\"pty\"}");
+  OK(SL_OP_EXEC_CANCEL, "{\"msg_id\":\"m\"}");
+  BAD(SL_OP_EXEC_CANCEL, "{}");
+  BAD(SL_OP_EXEC_CANCEL, "{\"msg_id\":\"m\",\"x\":1}");
+  CHECK(!sl_op_is_reply(SL_OP_EXEC_CANCEL));
+}
+
 int main(void) {
   SL_RUN(test_execute_request);
   SL_RUN(test_code_cap);
@@ -255,5 +288,6 @@ int main(void) {
   SL_RUN(test_introspect_stdin);
   SL_RUN(test_unknown_and_malformed);
   SL_RUN(test_is_reply);
+  SL_RUN(test_watch_attach_cancel);
   return sl_test_summary();
 }

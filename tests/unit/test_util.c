@@ -235,6 +235,21 @@ static void test_stream_reassembly(void) {
   CHECK_EQ_INT(bad, 0);
 }
 
+static void test_base64(void) {
+  /* RFC 4648 §10 */
+  static const char *const in[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+  static const char *const want[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=", "Zm9vYmFy"};
+  char out[64];
+  for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+    CHECK_EQ_INT(sl_base64_encode(in[i], strlen(in[i]), out), strlen(want[i]));
+    CHECK_STREQ(out, want[i]);
+    CHECK_EQ_INT(SL_BASE64_LEN(strlen(in[i])), strlen(want[i]));
+  }
+  const unsigned char bin[] = {0x00, 0xff, 0xfe, 0x1b, 0x5b};
+  CHECK_EQ_INT(sl_base64_encode(bin, sizeof bin, out), 8);
+  CHECK_STREQ(out, "AP/+G1s=");
+}
+
 static void test_ct_equal(void) {
   CHECK(sl_ct_equal("abc", "abc", 3));
   CHECK(!sl_ct_equal("abc", "abd", 3));
@@ -257,6 +272,7 @@ int main(void) {
   SL_RUN(test_sanitize_random);
   SL_RUN(test_valid_prefix);
   SL_RUN(test_complete_prefix);
+  SL_RUN(test_base64);
   SL_RUN(test_stream_reassembly);
   SL_RUN(test_ct_equal);
   return sl_test_summary();

@@ -43,8 +43,14 @@
  *    depth?, max_bytes?, handle?}           (+ one binary buffer for read_chunk)
  *    (+ one buffer for write_chunk)
  *  sluice_proc_request {op, pid?, cmd?,   sluice_proc_reply {status: ok|error, code?, message?, ...}
- *    cwd?, envs?, data?, eof?, signal?,
- *    wait?, pty?}
+ *    cwd?, envs?, data?, eof?, signal?,   (attach: sluice_proc_output {name: stdout|stderr|pty, data}
+ *    wait?, pty?, hold?}                    events as the process writes, the reply when it ends)
+ *  sluice_exec_cancel {msg_id}            (none: a notification) the sluice_exec_request msg_id is
+ *                                          cancelled: killed like a timeout if running, dropped if
+ *                                          queued; its reply says error "cancelled"
+ *  sluice_watch_request {op: start|stop,  sluice_fs_event {event, path?, from?} (start: "watching"
+ *    path?, recursive?, msg_id?}            once in place, then changes); sluice_watch_reply {status,
+ *                                           code?, message?} (start: when the watch ends; stop: at once)
  *
  * Files (ops): list {path, depth} → {entries}; stat {path} → {entry}; mkdir {path}; rename {path, to};
  * remove {path}; df → {used_bytes}; read {path, max_bytes} → {handle, size, truncated}, then
@@ -52,10 +58,21 @@
  * write_chunk {handle} + buffer (acknowledged once written), write_end {handle} → {size} (atomic
  * rename); close {handle} abandons a transfer. One chunk in flight per handle is the flow control.
  * Every operation runs inside the sandbox (mount namespace, uid, seccomp) — never on the host.
- * Processes (ops): start {cmd, cwd?, envs?, pty?} → {pid}; list → {processes}; get {pid, wait?} →
+ * Processes (ops): start {cmd, cwd?, envs?, pty?, hold?} → {pid} (hold: its output pipes are not read
+ * until an attach comes, at most SL_OP_PROC_HOLD_MS, so an attach right after the start misses nothing); list → {processes}; get {pid, wait?} →
  * {pid, cmd, running, exit_code, stdout, stderr}; stdin {pid, data, eof?}; signal {pid, signal};
- * kill {pid}; resize {pid, pty}. pty is {rows, cols} (each 1..SL_OP_MAX_PTY_DIM): start runs cmd on a
+ * kill {pid}; resize {pid, pty}; attach {pid} → sluice_proc_output events (what was captured so far,
+ * then live; stdout/stderr data is UTF-8 text, pty data base64 of the raw bytes) until the reply
+ * {pid, running: false, exit_code, truncated} when the process ends (at most SL_OP_MAX_ATTACH per
+ * process). pty is {rows, cols} (each 1..SL_OP_MAX_PTY_DIM): start runs cmd on a
  * new pseudo-terminal of the sandbox's own devpts (its output is the stdout), resize sets its size. Error codes (both): bad_request, not_found, forbidden, conflict, too_many, internal.
+ *
+ * Watches (sluice_watch_request): start {path, recursive?} runs a watcher (inotify) INSIDE the sandbox,
+ * as its user; its events are sluice_fs_event {event: watching, path} once every watch is in place,
+ * then {event: create|write|remove|rename|chmod, path, from?} and {event: overflow} (events were lost);
+ * the start's reply comes when the watch ends (stopped, its directory gone, or an error: not_found,
+ * invalid_path, forbidden, too_many, internal). stop {msg_id: the start's} ends one (not_found when it
+ * is not running).
  *
  * A malformed or unknown request gets sluice_error_reply {status: "error", code, message}.
  */
@@ -98,6 +115,11 @@
 #define SL_OP_STDIN_REQUEST     "sluice_stdin_request"
 #define SL_OP_STDIN_REPLY       "sluice_stdin_reply"
 #define SL_OP_INPUT_REQUEST     "input_request"
+#define SL_OP_PROC_OUTPUT       "sluice_proc_output"
+#define SL_OP_EXEC_CANCEL       "sluice_exec_cancel"
+#define SL_OP_WATCH_REQUEST     "sluice_watch_request"
+#define SL_OP_WATCH_REPLY       "sluice_watch_reply"
+#define SL_OP_FS_EVENT          "sluice_fs_event"
 #define SL_OP_MAX_MATCHES       500       /* complete_reply matches; history_reply entries: 1000 */
 #define SL_OP_MAX_CONTEXTS      8         /* interpreter contexts per sandbox, the defaults included */
 #define SL_OP_CODE_OUTPUT_LIMIT (8u << 20) /* execute_request.output_limit of a blocking code request */
@@ -111,6 +133,8 @@
 #define SL_OP_MAX_PATH          4096
 #define SL_OP_MAX_PROC_CMD      (64u << 10)
 #define SL_OP_MAX_PTY_DIM       1000      /* pty rows and cols: 1..this */
+#define SL_OP_MAX_ATTACH        4         /* attach requests per process at once */
+#define SL_OP_PROC_HOLD_MS      10000     /* start {hold}: output waits this long at most for an attach */
 #define SL_OP_FLOW_LEASE_MS     10000
 #define SL_OP_MAX_FLOWS         16        /* pauses a runner tracks at once; more are ignored */
 

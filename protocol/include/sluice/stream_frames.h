@@ -10,9 +10,12 @@
  *   input_reply   {value? | eof: true}; id = the waiting code request's id → sluice_stdin_request
  *   exec          fields of POST /exec (sl_api_parse_exec)   → sluice_exec_request
  *   interrupt     {context_id?}                              → interrupt_request
- *   process_start {cmd, cwd?, envs?}                         → sluice_proc_request {op: start}
+ *   process_start {cmd, cwd?, envs?, pty?: {rows, cols}}      → sluice_proc_request {op: start, hold: true}
  *   stdin         {pid, data?, eof?}                         → sluice_proc_request {op: stdin}
  *   signal        {pid, signal: name | 1..64}                → sluice_proc_request {op: signal}
+ *   resize        {pid, rows, cols}                          → sluice_proc_request {op: resize}
+ *   watch         {path, recursive?}                         → sluice_watch_request {op: start}
+ *   unwatch       {watch_id}                                 → (the gateway: stop of that watch)
  *
  * Ownership: sl_sf_req_t.content is NEW (the caller frees it with sl_sf_req_clear or steals it and
  * NULLs the field); fields passed to sl_sf_event are STOLEN; returned buffers are malloc'd, the caller's.
@@ -41,6 +44,9 @@ typedef enum {
   SL_SF_STDIN,
   SL_SF_SIGNAL,
   SL_SF_INPUT_REPLY,
+  SL_SF_RESIZE,
+  SL_SF_WATCH,
+  SL_SF_UNWATCH,
 } sl_sf_type_t;
 
 typedef struct {
@@ -48,7 +54,9 @@ typedef struct {
   char id[SL_SF_ID_MAX + 1]; /* "" when the frame had none usable */
   json_t *content;           /* the runner op's content (new) */
   uint32_t timeout_ms;       /* code: wait_ms; exec: timeout_ms; others 0 */
-  int64_t pid;               /* stdin, signal */
+  int64_t pid;               /* stdin, signal, resize */
+  int pty;                   /* process_start: on a terminal */
+  char target[SL_SF_ID_MAX + 1]; /* unwatch: the watch request's id */
 } sl_sf_req_t;
 
 /* Parses one text frame. 0 with *out filled; -1 with err (status 400) — out->id still holds the

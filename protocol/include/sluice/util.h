@@ -17,6 +17,11 @@ size_t sl_utf8_valid_prefix(const char *in, size_t len);
  * reader can keep an incomplete trailing character for the next read. */
 size_t sl_utf8_complete_prefix(const char *buf, size_t len);
 
+/* Standard base64 (RFC 4648, padded) of in[0..len) into out, which holds SL_BASE64_LEN(len) + 1 bytes;
+ * NUL-terminated. Returns the encoded length. */
+#define SL_BASE64_LEN(n) (((n) + 2) / 3 * 4)
+size_t sl_base64_encode(const void *in, size_t len, char *out);
+
 /* Constant-time equality of two byte strings of equal length n. */
 int sl_ct_equal(const void *a, const void *b, size_t n);
 
