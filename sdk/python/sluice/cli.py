@@ -389,32 +389,59 @@ async def _shell(args: argparse.Namespace) -> int:
         term = await sb.terminal.start(on_data, (size.lines, size.columns), cmd=args.cmd)
         if saved is not None:
             tty.setraw(fd_in)
-        pending: List[asyncio.Task] = []
+        # One sender keeps the terminal's frames in order, and the size is checked before every input
+        # chunk: a SIGWINCH and the keys typed after it can arrive in one loop turn in either order, and
+        # the program must see the new size before those keys.
+        queue: "asyncio.Queue[Optional[tuple]]" = asyncio.Queue()
+        last = [(size.lines, size.columns)]
+
+        async def sender() -> None:
+            while True:
+                item = await queue.get()
+                if item is None:
+                    return
+                kind, value = item
+                if kind == "resize":
+                    await term.resize(*value)
+                elif kind == "data":
+                    await term.send_data(value)
+                else:
+                    await term.send_stdin("", eof=True)
+
+        def sync_size() -> None:
+            sz = _term_size(fd_out)
+            if (sz.lines, sz.columns) != last[0]:
+                last[0] = (sz.lines, sz.columns)
+                queue.put_nowait(("resize", last[0]))
 
         def on_input() -> None:
             try:
                 data = os.read(fd_in, 65536)
             except OSError:
                 data = b""
+            if os.isatty(fd_out):
+                sync_size()
             if not data:
                 loop.remove_reader(fd_in)
-                pending.append(loop.create_task(term.send_stdin("", eof=True)))
+                queue.put_nowait(("eof", None))
                 return
-            pending.append(loop.create_task(term.send_data(data)))
-            pending[:] = [t for t in pending if not t.done()]
+            queue.put_nowait(("data", data))
 
-        def on_winch() -> None:
-            sz = _term_size(fd_out)
-            pending.append(loop.create_task(term.resize(sz.lines, sz.columns)))
+        send_task = loop.create_task(sender())
         loop.add_reader(fd_in, on_input)
         if os.isatty(fd_out):
-            loop.add_signal_handler(signal.SIGWINCH, on_winch)
+            loop.add_signal_handler(signal.SIGWINCH, sync_size)
         try:
             res = await term.wait()
         finally:
             loop.remove_reader(fd_in)
             if os.isatty(fd_out):
                 loop.remove_signal_handler(signal.SIGWINCH)
+            queue.put_nowait(None)
+            try:
+                await asyncio.wait_for(send_task, 5)
+            except Exception:
+                send_task.cancel()
         return res.exit_code
     finally:
         if saved is not None:
