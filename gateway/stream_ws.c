@@ -152,7 +152,10 @@ static int sws_on_writeable(sws_conn_t *c) {
   c->q_bytes -= f->len;
   free(f->buf);
   free(f);
-  if (c->rx_paused && c->q_bytes < SWS_Q_LOW_BYTES) set_backed_up(c, 0);
+  if (c->rx_paused && c->q_bytes < SWS_Q_LOW_BYTES) {
+    set_backed_up(c, 0);
+    sws_watch_owed(c); /* a watch that lost events says so now, even if no event follows */
+  }
   if (c->q_head) lws_callback_on_writable(c->wsi);
   return 0;
 }

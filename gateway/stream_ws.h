@@ -99,6 +99,8 @@ void sws_send_fail(sws_req_t *r, const char *code, const char *message);
 #define SWS_WATCH_TIMEOUT_MS (30u * 24u * 3600u * 1000u) /* a watch lives as long as its socket */
 extern const zb_handlers_t SWS_WATCH_H;
 void sws_unwatch(sws_conn_t *c, sl_sf_req_t *q);
+/* The queue drained: each watch of c that had events dropped gets its overflow now. */
+void sws_watch_owed(sws_conn_t *c);
 /* Sends stop for the watch whose start had msg_id start_id (h/ctx: as zb_request). */
 int sws_watch_stop(const char *sb_id, const char *start_id, const zb_handlers_t *h, void *ctx);
 

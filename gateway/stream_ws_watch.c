@@ -5,7 +5,7 @@
  *   fs_event {event: create|write|remove|rename|chmod, path, from?}, fs_event {event: overflow}
  * and its reply `done {}` (stopped, or its directory gone) or `error {name, value}`. fs_event frames are
  * droppable past the socket's queue cap; a drop owes the client one overflow, sent before the next
- * event that fits. unwatch {watch_id} sends stop {msg_id} for that watch: the watch's `done` comes
+ * event that fits or when the queue has drained (sws_watch_owed), whichever comes first. unwatch {watch_id} sends stop {msg_id} for that watch: the watch's `done` comes
  * first, then the unwatch's own `done`.
  *
  * Ownership: as stream_ws_reqs.c — each sws_req_t is freed by its bridge callback (sws_req_end).
@@ -61,6 +61,12 @@ static void watch_fail(void *ctx, int status, const char *code, const char *mess
 }
 
 const zb_handlers_t SWS_WATCH_H = {watch_event, watch_reply, watch_fail};
+
+void sws_watch_owed(sws_conn_t *c) {
+  for (sws_req_t *r = c->reqs; r; r = r->next)
+    if (r->type == SL_SF_WATCH && r->cut && sws_send(c, "fs_event", r->id, json_pack("{s:s}", "event", "overflow"), 1) == 0)
+      r->cut = 0;
+}
 
 static void stop_noop_reply(void *ctx, const sl_msg_t *m) { (void)ctx, (void)m; }
 static void stop_noop_fail(void *ctx, int status, const char *code, const char *message) {

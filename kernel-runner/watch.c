@@ -70,6 +70,8 @@ static int spawn(sl_watches_t *ws, sl_watcher_t *w, json_t *c, char *err, size_t
     snprintf(err, errlen, "pipes: %s", strerror(errno));
     goto out;
   }
+  /* a bigger pipe absorbs a burst (about 10k records) before the helper blocks (best effort) */
+  fcntl(out[0], F_SETPIPE_SZ, 1 << 20);
   int fds[3] = {devnull, out[1], devnull};
   const char *cwd = ws->env->cfg->workdir ? ws->env->cfg->workdir : "/";
   if (sl_sandbox_spawn(ws->env->sb, argv, env, cwd, fds, 3, &w->ns_pid, &w->host_pid, ws->env->on_exited, ws->env->ud,
@@ -132,6 +134,9 @@ static void on_record(sl_watches_t *ws, sl_watcher_t *w, const char *line, size_
 static void progress(sl_watches_t *ws, sl_watcher_t *w) {
   size_t budget = SL_WATCHES_READ_BUDGET;
   while (w->out_r >= 0 && budget) {
+    /* the link's own queue is bounded (it drops past it): stop while ZeroMQ pushes back; one read adds at
+     * most SL_WATCHES_MAX_LINE bytes of records */
+    if (sl_link_congested(ws->env->link)) return;
     if (!w->buf && !(w->buf = malloc(SL_WATCHES_MAX_LINE))) return;
     ssize_t n = read(w->out_r, w->buf + w->len, SL_WATCHES_MAX_LINE - w->len);
     if (n < 0 && errno == EINTR) continue;
