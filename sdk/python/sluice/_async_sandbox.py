@@ -395,11 +395,9 @@ class AsyncSandbox:
         return f"AsyncSandbox(id={self.sandbox_id!r}, name={self.name!r}, image={self.info.image!r})"
 
 
-async def run_once(command: Any, *, image: Optional[str] = None, limits: Optional[Dict[str, Any]] = None,
-                   timeout: Optional[float] = None, namespace: Optional[str] = None, url: Optional[str] = None,
-                   api_key: Optional[str] = None) -> CommandResult:
-    """``POST /api/v1/run``: the command in a fresh sandbox destroyed afterwards."""
-    t = AsyncTransport(ConnectionConfig.resolve(url, api_key, namespace))
+def _run_body(command: Any, image: Optional[str], limits: Optional[Dict[str, Any]],
+              timeout: Optional[float]) -> Dict[str, Any]:
+    """The body of ``POST /api/v1/run``: argv for a list, a shell string otherwise."""
     body: Dict[str, Any] = {"argv": builtins.list(command)} if isinstance(command, (builtins.list, tuple)) \
         else {"command": command}
     if image:
@@ -408,6 +406,15 @@ async def run_once(command: Any, *, image: Optional[str] = None, limits: Optiona
         body["limits"] = limits
     if timeout is not None:
         body["timeout_ms"] = int(timeout * 1000)
+    return body
+
+
+async def run_once(command: Any, *, image: Optional[str] = None, limits: Optional[Dict[str, Any]] = None,
+                   timeout: Optional[float] = None, namespace: Optional[str] = None, url: Optional[str] = None,
+                   api_key: Optional[str] = None) -> CommandResult:
+    """``POST /api/v1/run``: the command in a fresh sandbox destroyed afterwards."""
+    t = AsyncTransport(ConnectionConfig.resolve(url, api_key, namespace))
+    body = _run_body(command, image, limits, timeout)
     try:
         d = await t.request("POST", "/api/v1/run", json=body, params={"namespace": namespace},
                             timeout=(timeout or 30.0) + 120.0)
@@ -421,14 +428,7 @@ async def run_once_stream(command: Any, *, image: Optional[str] = None, limits: 
                           url: Optional[str] = None, api_key: Optional[str] = None) -> AsyncIterator[Dict[str, Any]]:
     """``POST /api/v1/run`` as server-sent events: {"event": stdout|stderr|done|error, "data": {...}}."""
     t = AsyncTransport(ConnectionConfig.resolve(url, api_key, namespace))
-    body: Dict[str, Any] = {"argv": builtins.list(command)} if isinstance(command, (builtins.list, tuple)) \
-        else {"command": command}
-    if image:
-        body["image"] = image
-    if limits:
-        body["limits"] = limits
-    if timeout is not None:
-        body["timeout_ms"] = int(timeout * 1000)
+    body = _run_body(command, image, limits, timeout)
     try:
         name = "message"
         async for line in t.stream_lines("POST", "/api/v1/run", json=body, params={"namespace": namespace},
