@@ -88,8 +88,10 @@ void sws_req_start(sws_conn_t *c, sl_sf_req_t *r);
 void sws_reqs_cancel(sws_conn_t *c);
 /* Pause (1) or resume (0) the runner output of every code/exec request of c. */
 void sws_reqs_flow(sws_conn_t *c, int paused);
-/* Shared by the request kinds: links r into c; the bridge's final callback ends r (unlinks, frees);
+/* Shared by the request kinds: a new request (the caller's until linked) of q's type and id for c, or
+ * NULL after an error event (too many in flight, out of memory); links r into c; the bridge's final callback ends r (unlinks, frees);
  * an error event for r's id. */
+sws_req_t *sws_req_new(sws_conn_t *c, const sl_sf_req_t *q);
 void sws_req_link(sws_conn_t *c, sws_req_t *r);
 void sws_req_end(sws_req_t *r);
 void sws_send_fail(sws_req_t *r, const char *code, const char *message);

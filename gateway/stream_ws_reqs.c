@@ -230,21 +230,27 @@ void sws_req_link(sws_conn_t *c, sws_req_t *r) {
   c->n_reqs++;
 }
 
-void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
-  if (q->type == SL_SF_INPUT_REPLY) return input_reply(c, q);
-  if (q->type == SL_SF_UNWATCH) return sws_unwatch(c, q);
+sws_req_t *sws_req_new(sws_conn_t *c, const sl_sf_req_t *q) {
   if (c->n_reqs >= SWS_MAX_REQS) {
     sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "too_many", "value", "too many requests in flight on this socket"), 0);
-    return;
+    return NULL;
   }
   sws_req_t *r = calloc(1, sizeof(*r));
   if (!r) {
     sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "internal", "value", "out of memory"), 0);
-    return;
+    return NULL;
   }
   r->type = q->type;
   snprintf(r->sb_id, sizeof(r->sb_id), "%s", c->sb_id);
   memcpy(r->id, q->id, sizeof(r->id));
+  return r;
+}
+
+void sws_req_start(sws_conn_t *c, sl_sf_req_t *q) {
+  if (q->type == SL_SF_INPUT_REPLY) return input_reply(c, q);
+  if (q->type == SL_SF_UNWATCH) return sws_unwatch(c, q);
+  sws_req_t *r = sws_req_new(c, q);
+  if (!r) return;
   const zb_handlers_t *h = &PROC_ACK_H;
   const char *op = SL_OP_PROC_REQUEST;
   unsigned timeout = SWS_PROC_TIMEOUT_MS;
@@ -289,8 +295,12 @@ void sws_reqs_cancel(sws_conn_t *c) {
   while (c->reqs) {
     sws_req_t *r = c->reqs;
     if (r->flow_id[0] && c->runner_paused) zb_flow(c->sb_id, r->flow_id, 0);
-    if (r->input_pending) stdin_answer(r, json_pack("{s:s}", "error", "input(): the client that was asked disconnected"));
-    if (r->type == SL_SF_CODE && !interrupted) {
+    /* A cell waiting in input() is the context's running cell, and the EOF ends its wait. No interrupt
+     * as well: the EOF may end the cell first, and the interrupt would then hit the next queued cell —
+     * possibly another client's (seen: a REST cell sent right after the close got KeyboardInterrupt). */
+    int waiting = r->input_pending;
+    if (waiting) stdin_answer(r, json_pack("{s:s}", "error", "input(): the client that was asked disconnected"));
+    if (r->type == SL_SF_CODE && !interrupted && !waiting) {
       /* the cell would otherwise run on for no one (an interrupt stops the running one) */
       zb_request(c->sb_id, SL_OP_INTERRUPT_REQUEST,
                  json_pack("{s:s}", "context_id", r->context_id[0] ? r->context_id : "default"), &NOOP_H, NULL,

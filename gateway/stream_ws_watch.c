@@ -110,18 +110,8 @@ void sws_unwatch(sws_conn_t *c, sl_sf_req_t *q) {
              json_pack("{s:s, s:s}", "name", "not_found", "value", "no running watch with that id on this socket"), 0);
     return;
   }
-  if (c->n_reqs >= SWS_MAX_REQS) {
-    sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "too_many", "value", "too many requests in flight on this socket"), 0);
-    return;
-  }
-  sws_req_t *r = calloc(1, sizeof(*r));
-  if (!r) {
-    sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "internal", "value", "out of memory"), 0);
-    return;
-  }
-  r->type = SL_SF_UNWATCH;
-  snprintf(r->sb_id, sizeof(r->sb_id), "%s", c->sb_id);
-  memcpy(r->id, q->id, sizeof(r->id));
+  sws_req_t *r = sws_req_new(c, q);
+  if (!r) return;
   if (sws_watch_stop(c->sb_id, w->flow_id, &UNWATCH_H, r) < 0) {
     free(r);
     sws_send(c, "error", q->id, json_pack("{s:s, s:s}", "name", "busy", "value", "too many requests in flight"), 0);

@@ -337,8 +337,7 @@ class AsyncSandbox:
         on the gateway); a timed-out command reports exit code 124. With ``check`` a non-zero exit raises
         :class:`CommandExitError`. Callbacks fire live as output arrives.
         """
-        body: Dict[str, Any] = {"argv": builtins.list(command)} if isinstance(command, (builtins.list, tuple)) \
-            else {"command": command}
+        body = _command_body(command)
         if cwd:
             body["cwd"] = cwd
         if envs:
@@ -395,11 +394,17 @@ class AsyncSandbox:
         return f"AsyncSandbox(id={self.sandbox_id!r}, name={self.name!r}, image={self.info.image!r})"
 
 
+def _command_body(command: Any) -> Dict[str, Any]:
+    """An argv list runs directly; a string runs in the shell."""
+    if isinstance(command, (builtins.list, tuple)):
+        return {"argv": builtins.list(command)}
+    return {"command": command}
+
+
 def _run_body(command: Any, image: Optional[str], limits: Optional[Dict[str, Any]],
               timeout: Optional[float]) -> Dict[str, Any]:
     """The body of ``POST /api/v1/run``: argv for a list, a shell string otherwise."""
-    body: Dict[str, Any] = {"argv": builtins.list(command)} if isinstance(command, (builtins.list, tuple)) \
-        else {"command": command}
+    body = _command_body(command)
     if image:
         body["image"] = image
     if limits:
